@@ -1,0 +1,62 @@
+using Sandrun.Abstractions;
+
+namespace Sandrun.Server;
+
+/// <summary>Command-line entry: verbs and global options.</summary>
+internal static class Cli
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        try
+        {
+            return args.FirstOrDefault() switch
+            {
+                "exec" => await ExecCommand.RunAsync(args[1..]).ConfigureAwait(false),
+                "probe" => Probe(),
+                "--version" => Print(typeof(Cli).Assembly.GetName().Version?.ToString(3) ?? "0.0.0"),
+                "--help" or "-h" or null => Print(Help),
+                _ => throw new UsageException($"unknown command '{args[0]}'"),
+            };
+        }
+        catch (UsageException e)
+        {
+            await Console.Error.WriteLineAsync($"sandrun: {e.Message}\n\n{Help}").ConfigureAwait(false);
+            return 2;
+        }
+        catch (SandboxUnavailableException e)
+        {
+            await Console.Error.WriteLineAsync($"sandrun: sandbox unavailable: {e.Message}").ConfigureAwait(false);
+            return 125;
+        }
+    }
+
+    private const string Help = "Sandrun.Server — anonymous, ephemeral, sandboxed code execution\n\n"
+        + "commands:\n"
+        + "  exec ... -- PROGRAM [ARGS...]   run one command in the sandbox (see 'exec' usage below)\n"
+        + "  probe                           print the host's sandbox capability report\n"
+        + "  --version, --help\n\n"
+        + ExecCommand.Usage;
+
+    private static int Probe()
+    {
+        using var sandbox = new Sandrun.Linux.LinuxSandbox(
+            Microsoft.Extensions.Options.Options.Create(new Sandrun.Linux.LinuxSandboxOptions()));
+        Console.WriteLine(sandbox.Capabilities);
+        if (sandbox.Capabilities.Problems.Count > 0)
+        {
+            return 1;
+        }
+
+        Console.WriteLine(sandbox.Describe());
+        return 0;
+    }
+
+    private static int Print(string text)
+    {
+        Console.WriteLine(text);
+        return 0;
+    }
+}
+
+/// <summary>Bad command line; the message says what is wrong.</summary>
+internal sealed class UsageException(string message) : Exception(message);

@@ -1,0 +1,3 @@
+using Sandrun.Server;
+
+return await Cli.RunAsync(args).ConfigureAwait(false);

@@ -1,0 +1,45 @@
+using System.Globalization;
+
+namespace Sandrun.Linux.Cgroups;
+
+/// <summary>Removes job cgroups left behind by a server process that died (crash recovery).</summary>
+internal static class CgroupSweeper
+{
+    /// <summary>Under <paramref name="sandrunDir"/>, removes every per-server directory whose server pid is gone.</summary>
+    public static void RemoveStale(string sandrunDir)
+    {
+        if (!Directory.Exists(sandrunDir))
+        {
+            return;
+        }
+
+        foreach (var serverDir in Directory.GetDirectories(sandrunDir))
+        {
+            var name = Path.GetFileName(serverDir);
+            if (!int.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || Directory.Exists($"/proc/{pid}"))
+            {
+                continue;
+            }
+
+            foreach (var jobDir in Directory.GetDirectories(serverDir))
+            {
+                CgroupFiles.KillUntilEmpty(Path.Combine(jobDir, "cgroup.procs"), TimeSpan.FromSeconds(5));
+                TryRemove(jobDir);
+            }
+
+            TryRemove(serverDir);
+        }
+    }
+
+    private static void TryRemove(string dir)
+    {
+        try
+        {
+            CgroupFiles.RemoveDirectory(dir, TimeSpan.FromSeconds(2));
+        }
+        catch (IOException)
+        {
+            // Still busy: the next start tries again.
+        }
+    }
+}

@@ -1,0 +1,131 @@
+using System.Globalization;
+using Sandrun.Abstractions;
+
+namespace Sandrun.Linux.Cgroups;
+
+/// <summary>
+/// cgroup v1: one directory per job in each of the memory, pids and cpuacct hierarchies, below
+/// <c>{controller}/{name}/{server pid}/</c>. The parent writes the child's pid into each cgroup.procs
+/// while the child waits on its sync pipe, so no instruction of the job runs outside its cgroups.
+/// </summary>
+internal sealed class CgroupV1Factory : ICgroupFactory
+{
+    private readonly string memoryParent;
+    private readonly string pidsParent;
+    private readonly string cpuacctParent;
+
+    public CgroupV1Factory(string root, string name)
+    {
+        var memory = Path.Combine(root, "memory");
+        var pids = Path.Combine(root, "pids");
+        var cpuacct = new[] { "cpuacct", "cpu,cpuacct", "cpuacct,cpu" }.Select(d => Path.Combine(root, d))
+            .FirstOrDefault(d => File.Exists(Path.Combine(d, "cpuacct.usage")));
+        if (!File.Exists(Path.Combine(memory, "memory.limit_in_bytes")))
+        {
+            throw new SandboxUnavailableException($"cgroup v1 memory controller not found at {memory}");
+        }
+
+        if (!File.Exists(Path.Combine(pids, "pids.max")) && !File.Exists(Path.Combine(pids, "cgroup.procs")))
+        {
+            throw new SandboxUnavailableException($"cgroup v1 pids controller not found at {pids}");
+        }
+
+        if (cpuacct is null)
+        {
+            throw new SandboxUnavailableException($"cgroup v1 cpuacct controller not found under {root}");
+        }
+
+        var self = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+        memoryParent = Path.Combine(memory, name, self);
+        pidsParent = Path.Combine(pids, name, self);
+        cpuacctParent = Path.Combine(cpuacct, name, self);
+        foreach (var controller in new[] { memory, pids, cpuacct })
+        {
+            CgroupSweeper.RemoveStale(Path.Combine(controller, name));
+        }
+
+        foreach (var dir in new[] { memoryParent, pidsParent, cpuacctParent })
+        {
+            CgroupFiles.MkdirIfMissing(dir);
+        }
+
+        HasMemsw = File.Exists(Path.Combine(memoryParent, "memory.memsw.limit_in_bytes"));
+        Description = $"v1 (memory{(HasMemsw ? "+memsw" : "")}, pids, cpuacct)";
+    }
+
+    public string Description { get; }
+
+    public bool UsesCloneInto => false;
+
+    private bool HasMemsw { get; }
+
+    public IJobCgroup Create(string name, SandboxLimits limits)
+    {
+        var job = new Job(Path.Combine(memoryParent, name), Path.Combine(pidsParent, name), Path.Combine(cpuacctParent, name));
+        try
+        {
+            Directory.CreateDirectory(job.Memory);
+            Directory.CreateDirectory(job.Pids);
+            Directory.CreateDirectory(job.Cpuacct);
+            var bytes = limits.MemoryBytes.ToString(CultureInfo.InvariantCulture);
+            CgroupFiles.Write(Path.Combine(job.Memory, "memory.limit_in_bytes"), bytes);
+            if (HasMemsw)
+            {
+                // memory+swap equal to memory: no swap at all.
+                CgroupFiles.Write(Path.Combine(job.Memory, "memory.memsw.limit_in_bytes"), bytes);
+            }
+            else
+            {
+                CgroupFiles.Write(Path.Combine(job.Memory, "memory.swappiness"), "0");
+            }
+
+            CgroupFiles.Write(Path.Combine(job.Pids, "pids.max"), limits.MaxProcesses.ToString(CultureInfo.InvariantCulture));
+            return job;
+        }
+        catch
+        {
+            job.Dispose();
+            throw;
+        }
+    }
+
+    private sealed class Job(string memory, string pids, string cpuacct) : IJobCgroup
+    {
+        public string Memory { get; } = memory;
+
+        public string Pids { get; } = pids;
+
+        public string Cpuacct { get; } = cpuacct;
+
+        public int CloneIntoFd => -1;
+
+        public void Attach(int pid)
+        {
+            var text = pid.ToString(CultureInfo.InvariantCulture);
+            CgroupFiles.Write(Path.Combine(Memory, "cgroup.procs"), text);
+            CgroupFiles.Write(Path.Combine(Pids, "cgroup.procs"), text);
+            CgroupFiles.Write(Path.Combine(Cpuacct, "cgroup.procs"), text);
+        }
+
+        public TimeSpan ReadCpu() => TimeSpan.FromTicks(CgroupFiles.ReadLong(Path.Combine(Cpuacct, "cpuacct.usage")) / 100);
+
+        public CgroupUsage ReadUsage() => new(
+            ReadCpu(),
+            CgroupFiles.ReadLong(Path.Combine(Memory, "memory.max_usage_in_bytes")),
+            CgroupFiles.ReadKey(Path.Combine(Memory, "memory.oom_control"), "oom_kill"));
+
+        public void KillAll() => CgroupFiles.KillUntilEmpty(Path.Combine(Pids, "cgroup.procs"), TimeSpan.FromSeconds(5));
+
+        public void Dispose()
+        {
+            foreach (var dir in new[] { Memory, Pids, Cpuacct })
+            {
+                if (Directory.Exists(dir))
+                {
+                    CgroupFiles.KillUntilEmpty(Path.Combine(dir, "cgroup.procs"), TimeSpan.FromSeconds(5));
+                    CgroupFiles.RemoveDirectory(dir, TimeSpan.FromSeconds(5));
+                }
+            }
+        }
+    }
+}

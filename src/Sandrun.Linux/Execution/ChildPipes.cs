@@ -1,0 +1,115 @@
+using Sandrun.Linux.Native;
+using Sandrun.Linux.Spawn;
+
+namespace Sandrun.Linux.Execution;
+
+/// <summary>
+/// The fds of one spawn: stdout/stderr pipes (parent reads non-blocking), stdin as a sealed-size memfd
+/// (never blocks the parent), the CLOEXEC error pipe and the sync pipe. All are ≥ 3 and CLOEXEC.
+/// </summary>
+internal sealed unsafe class ChildPipes : IDisposable
+{
+    private const int F_DUPFD_CLOEXEC = 1030;
+    private int stdin = -1, stdoutRead = -1, stdoutWrite = -1, stderrRead = -1, stderrWrite = -1;
+    private int errRead = -1, errWrite = -1, syncRead = -1, syncWrite = -1;
+
+    public int StdoutRead => stdoutRead;
+
+    public int StderrRead => stderrRead;
+
+    public int ErrRead => errRead;
+
+    public int ErrWrite => errWrite;
+
+    public int SyncWrite => syncWrite;
+
+    public ChildFds ForChild => new(stdin, stdoutWrite, stderrWrite, errWrite, syncRead);
+
+    public static ChildPipes Create(ReadOnlySpan<byte> stdinBytes)
+    {
+        var p = new ChildPipes();
+        try
+        {
+            p.stdin = High(Libc.MemfdCreate("sandrun-stdin", Libc.MFD_CLOEXEC), "memfd_create");
+            fixed (byte* data = stdinBytes)
+            {
+                var written = 0;
+                while (written < stdinBytes.Length)
+                {
+                    var r = Libc.Write(p.stdin, data + written, stdinBytes.Length - written);
+                    if (r <= 0)
+                    {
+                        throw Libc.Error("write stdin");
+                    }
+
+                    written += (int)r;
+                }
+            }
+
+            Libc.Lseek(p.stdin, 0, 0);
+            (p.stdoutRead, p.stdoutWrite) = Pipe();
+            (p.stderrRead, p.stderrWrite) = Pipe();
+            (p.errRead, p.errWrite) = Pipe();
+            (p.syncRead, p.syncWrite) = Pipe();
+            foreach (var fd in new[] { p.stdoutRead, p.stderrRead })
+            {
+                Libc.Fcntl(fd, Libc.F_SETFL, Libc.Fcntl(fd, Libc.F_GETFL, 0) | Libc.O_NONBLOCK);
+            }
+
+            return p;
+        }
+        catch
+        {
+            p.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Closes the parent's copies of the child's ends (after the clone), so EOF means what it should.</summary>
+    public void CloseChildEnds()
+    {
+        Libc.CloseQuietly(ref stdin);
+        Libc.CloseQuietly(ref stdoutWrite);
+        Libc.CloseQuietly(ref stderrWrite);
+        Libc.CloseQuietly(ref errWrite);
+        Libc.CloseQuietly(ref syncRead);
+    }
+
+    public void Dispose()
+    {
+        CloseChildEnds();
+        Libc.CloseQuietly(ref stdoutRead);
+        Libc.CloseQuietly(ref stderrRead);
+        Libc.CloseQuietly(ref errRead);
+        Libc.CloseQuietly(ref syncWrite);
+    }
+
+    private static (int Read, int Write) Pipe()
+    {
+        var fds = stackalloc int[2];
+        if (Libc.Pipe2(fds, Libc.O_CLOEXEC) != 0)
+        {
+            throw Libc.Error("pipe2");
+        }
+
+        return (High(fds[0], "pipe2"), High(fds[1], "pipe2"));
+    }
+
+    /// <summary>Keeps fds off 0..2 (a host process started without stdio would hand those out).</summary>
+    private static int High(int fd, string what)
+    {
+        if (fd < 0)
+        {
+            throw Libc.Error(what);
+        }
+
+        if (fd >= 3)
+        {
+            return fd;
+        }
+
+        var moved = Libc.Fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        Libc.Close(fd);
+        return moved >= 0 ? moved : throw Libc.Error("fcntl(F_DUPFD_CLOEXEC)");
+    }
+}

@@ -1,0 +1,162 @@
+using Sandrun.Abstractions;
+using Sandrun.Linux.Cgroups;
+using Sandrun.Linux.Native;
+using Sandrun.Linux.Spawn;
+using Sandrun.Linux.Syscalls;
+
+namespace Sandrun.Linux.Execution;
+
+/// <summary>
+/// Watches one running job on its own thread: a single poll() over stdout, stderr and the pidfd, with
+/// wall-clock, CPU (cgroup accounting) and output caps enforced in the same loop. Killing the payload
+/// (pid 1 of its pid namespace) makes the kernel kill every other process of the job.
+/// </summary>
+internal sealed unsafe class JobMonitor(
+    ClonedChild child,
+    IJobCgroup cgroup,
+    SandboxLimits limits,
+    ISandboxOutputSink sink,
+    TimeSpan checkInterval,
+    CancellationToken cancellationToken)
+{
+    private const int ChunkSize = 64 * 1024;
+    private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(2);
+    private FailureReason? killReason;
+
+    public (FailureReason Reason, ExitStatus? Status, TimeSpan Wall, long Stdout, long Stderr, bool Truncated, CgroupUsage Usage) Run(int stdoutFd, int stderrFd)
+    {
+        var started = TimeProvider.System.GetTimestamp();
+        var deadline = Environment.TickCount64 + (long)Math.Min(limits.WallTimeout.TotalMilliseconds, int.MaxValue);
+        var nextCpuCheck = 0L;
+        var fds = stackalloc Libc.PollFd[3];
+        fds[0] = new Libc.PollFd { Fd = stdoutFd, Events = Libc.POLLIN };
+        fds[1] = new Libc.PollFd { Fd = stderrFd, Events = Libc.POLLIN };
+        fds[2] = new Libc.PollFd { Fd = child.Pidfd, Events = Libc.POLLIN };
+        var produced = stackalloc long[2];
+        var truncated = false;
+        ExitStatus? status = null;
+        var reaped = false;
+        long exitedAt = 0;
+        TimeSpan wall = default;
+        var buffer = new byte[ChunkSize];
+
+        while (true)
+        {
+            var now = Environment.TickCount64;
+            var timeout = reaped
+                ? (int)Math.Max(0, exitedAt + (long)DrainTimeout.TotalMilliseconds - now)
+                : (int)Math.Clamp(Math.Min(deadline - now, (long)checkInterval.TotalMilliseconds), 0, int.MaxValue);
+            var n = Libc.Poll(fds, 3, timeout);
+            if (n < 0 && Libc.LastErrno != Libc.EINTR)
+            {
+                throw Libc.Error("poll");
+            }
+
+            for (var i = 0; i < 2 && n > 0; i++)
+            {
+                if (fds[i].Fd < 0 || (fds[i].Revents & (Libc.POLLIN | Libc.POLLHUP | Libc.POLLERR)) == 0)
+                {
+                    continue;
+                }
+
+                fixed (byte* p = buffer)
+                {
+                    var r = Libc.Read(fds[i].Fd, p, ChunkSize);
+                    if (r > 0)
+                    {
+                        var keep = Math.Min(r, Math.Max(0, limits.OutputBytesPerStream - produced[i]));
+                        if (keep > 0)
+                        {
+                            produced[i] += keep;
+                            sink.OnOutput(i == 0 ? SandboxStream.Stdout : SandboxStream.Stderr, new ReadOnlySpan<byte>(p, (int)keep));
+                        }
+
+                        if (keep < r)
+                        {
+                            truncated = true;
+                            Kill(FailureReason.OutputLimit);
+                        }
+                    }
+                    else if (r == 0 || Libc.LastErrno is not (Libc.EAGAIN or Libc.EINTR))
+                    {
+                        fds[i].Fd = -1;
+                    }
+                }
+            }
+
+            if (!reaped && (fds[2].Revents & Libc.POLLIN) != 0)
+            {
+                wall = TimeProvider.System.GetElapsedTime(started);
+                reaped = true;
+                exitedAt = Environment.TickCount64;
+                fds[2].Fd = -1;
+                status = Spawner.Reap(child.Pidfd, child.Pid, out var s) ? s : null;
+            }
+
+            if (reaped)
+            {
+                if ((fds[0].Fd < 0 && fds[1].Fd < 0) || Environment.TickCount64 >= exitedAt + (long)DrainTimeout.TotalMilliseconds)
+                {
+                    break;
+                }
+
+                continue;
+            }
+
+            now = Environment.TickCount64;
+            if (now >= deadline)
+            {
+                Kill(FailureReason.Timeout);
+            }
+
+            if (now >= nextCpuCheck)
+            {
+                nextCpuCheck = now + (long)checkInterval.TotalMilliseconds;
+                if (cgroup.ReadCpu() >= limits.CpuTime)
+                {
+                    Kill(FailureReason.CpuLimit);
+                }
+            }
+
+            if (cancellationToken.IsCancellationRequested)
+            {
+                Kill(FailureReason.Signal);
+            }
+        }
+
+        var usage = cgroup.ReadUsage();
+        return (Classify(status, usage), status, wall, produced[0], produced[1], truncated, usage);
+    }
+
+    private FailureReason Classify(ExitStatus? status, CgroupUsage usage)
+    {
+        if (killReason is { } reason)
+        {
+            return reason;
+        }
+
+        if (status is null)
+        {
+            return FailureReason.SetupError;
+        }
+
+        if (usage.OomKills > 0)
+        {
+            return FailureReason.MemoryLimit;
+        }
+
+        if (status.Value.Signal is { } signal)
+        {
+            // SIGKILL/SIGXCPU from the RLIMIT_CPU backstop count as the CPU limit.
+            return (signal is 9 or 24) && usage.Cpu >= limits.CpuTime ? FailureReason.CpuLimit : FailureReason.Signal;
+        }
+
+        return status.Value.ExitCode == 0 ? FailureReason.None : FailureReason.ExitCode;
+    }
+
+    private void Kill(FailureReason reason)
+    {
+        killReason ??= reason;
+        Libc.Syscall(Sys.PidfdSendSignal, child.Pidfd, Libc.SIGKILL, 0, 0, 0, 0);
+    }
+}

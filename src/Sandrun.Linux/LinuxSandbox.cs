@@ -1,0 +1,368 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Sandrun.Abstractions;
+using Sandrun.Linux.Cgroups;
+using Sandrun.Linux.Execution;
+using Sandrun.Linux.Native;
+using Sandrun.Linux.Network;
+using Sandrun.Linux.Probe;
+using Sandrun.Linux.Seccomp;
+using Sandrun.Linux.Spawn;
+using Sandrun.Linux.Syscalls;
+
+namespace Sandrun.Linux;
+
+/// <summary>
+/// The Linux <see cref="ISandbox"/>: user, mount, pid, ipc, uts, cgroup and network namespaces; a tmpfs root
+/// with read-only runtime binds; cgroup limits and accounting; no capabilities, NO_NEW_PRIVS, Landlock
+/// scopes and a seccomp-BPF allowlist. Fails closed: if any of it cannot be set up, <see cref="RunAsync"/>
+/// throws <see cref="SandboxUnavailableException"/> and nothing is executed.
+/// </summary>
+public sealed partial class LinuxSandbox : ISandbox, IDisposable
+{
+    private readonly LinuxSandboxOptions options;
+    private readonly ILogger logger;
+    private readonly Lazy<Runtime> runtime;
+    private long jobCounter;
+
+    /// <summary>Creates the sandbox from options; the host is probed now, set up on first use.</summary>
+    public LinuxSandbox(IOptions<LinuxSandboxOptions> options, ILogger<LinuxSandbox>? logger = null)
+        : this(options?.Value ?? throw new ArgumentNullException(nameof(options)), logger ?? (ILogger)NullLogger.Instance, null)
+    {
+    }
+
+    internal LinuxSandbox(LinuxSandboxOptions options, ILogger logger, CapabilityReport? report)
+    {
+        this.options = options;
+        this.logger = logger;
+        Capabilities = report ?? CapabilityProbe.Probe(options);
+        runtime = new Lazy<Runtime>(CreateRuntime, LazyThreadSafetyMode.ExecutionAndPublication);
+    }
+
+    /// <summary>What the host offers.</summary>
+    public CapabilityReport Capabilities { get; }
+
+    /// <summary>Host uid the job's processes (inside uid 65534) run as; workspaces must be writable by it.</summary>
+    public uint JobHostUid => options.HostIdBase + 1;
+
+    /// <summary>Host gid of the job's processes.</summary>
+    public uint JobHostGid => options.HostIdBase + 1;
+
+    /// <summary>Which cgroup hierarchy and network isolation are in use (sets the sandbox up if needed).</summary>
+    public string Describe()
+    {
+        var rt = GetRuntime();
+        return $"cgroup {rt.Cgroups.Description}, network {(rt.Netns is null ? "per-job namespace" : "shared empty namespace + Landlock scopes")}, seccomp {rt.Seccomp.Length} instructions, {(Capabilities.Clone3 ? "clone3" : "clone")}";
+    }
+
+    /// <summary>Sets everything up now instead of on the first job; throws when the sandbox cannot work here.</summary>
+    public void EnsureReady() => GetRuntime();
+
+    /// <inheritdoc />
+    public Task<SandboxResult> RunAsync(SandboxSpec spec, ISandboxOutputSink output, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(output);
+        Validate(spec);
+        var rt = GetRuntime();
+        var tcs = new TaskCompletionSource<SandboxResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        // One dedicated thread per job: the spawn and the poll loop block, and a thread whose netns
+        // restore ever failed must die with the job rather than return to a pool.
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                var result = Run(rt, spec, output, cancellationToken);
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    tcs.TrySetCanceled(cancellationToken);
+                }
+                else
+                {
+                    tcs.TrySetResult(result);
+                }
+            }
+            catch (Exception e)
+            {
+                tcs.TrySetException(e);
+            }
+        })
+        { IsBackground = true, Name = "sandrun-job" };
+        thread.Start();
+        return tcs.Task;
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (runtime.IsValueCreated)
+        {
+            runtime.Value.Netns?.Dispose();
+        }
+    }
+
+    private Runtime GetRuntime()
+    {
+        try
+        {
+            return runtime.Value;
+        }
+        catch (SandboxUnavailableException)
+        {
+            throw;
+        }
+        catch (Exception e)
+        {
+            throw new SandboxUnavailableException("sandbox setup failed: " + e.Message, e);
+        }
+    }
+
+    private Runtime CreateRuntime()
+    {
+        var problems = Capabilities.Problems;
+        if (problems.Count > 0)
+        {
+            throw new SandboxUnavailableException("refusing to run jobs: " + string.Join("; ", problems));
+        }
+
+        var table = SyscallTable.Current!;
+        Directory.CreateDirectory(options.StateDirectory);
+        File.SetUnixFileMode(options.StateDirectory, (UnixFileMode)0x1ed);
+        var root = Path.Combine(options.StateDirectory, "root");
+        Directory.CreateDirectory(root);
+        File.SetUnixFileMode(root, (UnixFileMode)0x1ed);
+
+        ICgroupFactory cgroups = options.Cgroups switch
+        {
+            CgroupMode.V1 => new CgroupV1Factory(options.CgroupV1Root, options.CgroupName),
+            CgroupMode.V2 => new CgroupV2Factory(options.CgroupV2Root, options.CgroupName),
+            _ => Capabilities.CgroupV2Controllers
+                ? new CgroupV2Factory(options.CgroupV2Root, options.CgroupName)
+                : new CgroupV1Factory(options.CgroupV1Root, options.CgroupName),
+        };
+
+        var network = options.Network;
+        if (network == NetworkIsolation.SharedEmptyNamespace && !Capabilities.LandlockScopes)
+        {
+            throw new SandboxUnavailableException(
+                "the shared empty network namespace needs Landlock ABI ≥ 6 to keep jobs' abstract UNIX sockets apart; use Network=PerJobNamespace");
+        }
+
+        var shared = network == NetworkIsolation.SharedEmptyNamespace || (network == NetworkIsolation.Auto && Capabilities.LandlockScopes);
+        var netns = shared ? SharedEmptyNetns.Create() : null;
+        var seccomp = SeccompCompiler.Compile(DefaultSeccompPolicy.Policy, table);
+        var features = new PlanFeatures(Capabilities.Clone3, cgroups.UsesCloneInto && Capabilities.Clone3, netns is null, Capabilities.LandlockScopes, Capabilities.CapLastCap);
+        var rt = new Runtime(table, cgroups, netns, seccomp, features);
+        LogReady(logger, cgroups.Description, shared ? "shared-empty-netns" : "per-job-netns", seccomp.Length);
+        return rt;
+    }
+
+    private SandboxResult Run(Runtime rt, SandboxSpec spec, ISandboxOutputSink output, CancellationToken cancellationToken)
+    {
+        var requested = Stopwatch.GetTimestamp();
+        var executable = ResolveExecutable(spec);
+        if (executable is null)
+        {
+            return SetupError($"program '{spec.Argv[0]}' was not found in the sandbox PATH ({options.Path})");
+        }
+
+        var name = string.Create(CultureInfo.InvariantCulture, $"job-{Interlocked.Increment(ref jobCounter)}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))}");
+        using var cgroup = rt.Cgroups.Create(name, spec.Limits);
+        using var fds = ChildPipes.Create(spec.Stdin.Span);
+        ClonedChild child;
+        using (var plan = SandboxPlanCompiler.Compile(rt.Table, options, spec, executable, BuildEnvironment(spec), fds.ForChild, rt.Features, rt.Seccomp)
+                   .Build(CloneArgsFor(rt, cgroup), rt.Features.UseClone3, rt.Netns?.Fd ?? -1, rt.Netns?.HostFd ?? -1, fds.ErrWrite))
+        {
+            child = Spawner.Clone(plan);
+            SpawnOutcome outcome;
+            try
+            {
+                fds.CloseChildEnds();
+                WriteIdMaps(child.Pid);
+                cgroup.Attach(child.Pid);
+                outcome = Spawner.Release(plan, child, fds.SyncWrite, fds.ErrRead, options.SetupTimeout);
+            }
+            catch
+            {
+                Spawner.KillAndReap(child.Pidfd, child.Pid);
+                Libc.Close(child.Pidfd);
+                throw;
+            }
+
+            if (!outcome.Execed)
+            {
+                Spawner.Reap(child.Pidfd, child.Pid, out _);
+                Libc.Close(child.Pidfd);
+                var what = outcome.FailedStep is { } step ? $"{step.Description} ({step.Syscall}): {Libc.Describe(outcome.Errno)}" : $"plan step failed: {Libc.Describe(outcome.Errno)}";
+                if (outcome.FailedStep?.Kind == StepKind.Job)
+                {
+                    return SetupError(what);
+                }
+
+                LogIsolationFailure(logger, what);
+                throw new SandboxUnavailableException("sandbox setup failed, nothing was executed: " + what);
+            }
+        }
+
+        var spawnLatency = Stopwatch.GetElapsedTime(requested);
+        try
+        {
+            var monitor = new JobMonitor(child, cgroup, spec.Limits, output, options.LimitCheckInterval, cancellationToken);
+            var (reason, status, wall, stdout, stderr, truncated, usage) = monitor.Run(fds.StdoutRead, fds.StderrRead);
+            return new SandboxResult(reason, status?.ExitCode, status?.Signal, usage.Cpu, usage.MemoryPeakBytes, wall)
+            {
+                StdoutBytes = stdout,
+                StderrBytes = stderr,
+                OutputTruncated = truncated,
+                SpawnLatency = spawnLatency,
+                Detail = status is null ? "the exit status was collected by another component (ECHILD)" : null,
+            };
+        }
+        finally
+        {
+            Libc.Syscall(Sys.PidfdSendSignal, child.Pidfd, Libc.SIGKILL, 0, 0, 0, 0);
+            Spawner.Reap(child.Pidfd, child.Pid, out _);
+            Libc.Close(child.Pidfd);
+        }
+    }
+
+    private static SandboxResult SetupError(string detail) =>
+        new(FailureReason.SetupError, null, null, TimeSpan.Zero, 0, TimeSpan.Zero) { Detail = detail };
+
+    private static CloneArgs CloneArgsFor(Runtime rt, IJobCgroup cgroup)
+    {
+        var flags = CloneFlags.Vm | CloneFlags.Pidfd | CloneFlags.NewUser | CloneFlags.NewNs | CloneFlags.NewPid | CloneFlags.NewIpc | CloneFlags.NewUts;
+        if (rt.Features.PerJobNetns)
+        {
+            flags |= CloneFlags.NewNet;
+        }
+
+        var args = new CloneArgs { ExitSignal = CloneFlags.SigChld };
+        if (rt.Features.UseClone3)
+        {
+            flags |= CloneFlags.ClearSighand;
+            if (rt.Features.CgroupIntoClone)
+            {
+                flags |= CloneFlags.IntoCgroup | CloneFlags.NewCgroup;
+                args.Cgroup = (ulong)cgroup.CloneIntoFd;
+            }
+        }
+
+        args.Flags = flags;
+        return args;
+    }
+
+    private void WriteIdMaps(int pid)
+    {
+        // Inside 0 exists only for setup (mapped fsuid for creating the root); the job runs as inside 65534.
+        var map = string.Create(CultureInfo.InvariantCulture, $"0 {options.HostIdBase} 1\n{Mounts.MountPlan.JobUid} {JobHostUid} 1\n");
+        Libc.WriteFile($"/proc/{pid}/uid_map", map);
+        Libc.WriteFile($"/proc/{pid}/gid_map", map);
+    }
+
+    private List<string> BuildEnvironment(SandboxSpec spec)
+    {
+        var env = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["PATH"] = options.Path,
+            ["HOME"] = "/tmp",
+            ["TMPDIR"] = "/tmp",
+            ["LANG"] = "C.UTF-8",
+            ["USER"] = "sandbox",
+            ["LOGNAME"] = "sandbox",
+        };
+        foreach (var (key, value) in spec.Environment)
+        {
+            env[key] = value;
+        }
+
+        return [.. env.Select(kv => kv.Key + "=" + kv.Value)];
+    }
+
+    private string? ResolveExecutable(SandboxSpec spec)
+    {
+        var program = spec.Argv[0];
+        if (program.Contains('/', StringComparison.Ordinal))
+        {
+            return program;
+        }
+
+        foreach (var dir in options.Path.Split(':', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var inside = dir.TrimEnd('/') + "/" + program;
+            var host = inside.StartsWith(SandboxSpec.WorkspaceMountPath + "/", StringComparison.Ordinal)
+                ? Path.Combine(spec.WorkspaceDirectory, inside[(SandboxSpec.WorkspaceMountPath.Length + 1)..])
+                : inside;
+            if (File.Exists(host) && (File.GetUnixFileMode(host) & (UnixFileMode.OtherExecute | UnixFileMode.UserExecute)) != 0)
+            {
+                return inside;
+            }
+        }
+
+        return null;
+    }
+
+    private static void Validate(SandboxSpec spec)
+    {
+        if (spec.Argv.Count == 0 || string.IsNullOrEmpty(spec.Argv[0]))
+        {
+            throw new ArgumentException("argv must name a program", nameof(spec));
+        }
+
+        if (spec.Argv.Any(a => a.Contains('\0', StringComparison.Ordinal)))
+        {
+            throw new ArgumentException("arguments cannot contain NUL", nameof(spec));
+        }
+
+        foreach (var (key, value) in spec.Environment)
+        {
+            if (key.Length == 0 || key.Contains('=', StringComparison.Ordinal) || key.Contains('\0', StringComparison.Ordinal) || value.Contains('\0', StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"invalid environment variable name or value '{key}'", nameof(spec));
+            }
+        }
+
+        if (!Path.IsPathFullyQualified(spec.WorkspaceDirectory) || !Directory.Exists(spec.WorkspaceDirectory)
+            || new DirectoryInfo(spec.WorkspaceDirectory).LinkTarget is not null)
+        {
+            throw new ArgumentException($"workspace '{spec.WorkspaceDirectory}' must be an existing absolute directory (not a symlink)", nameof(spec));
+        }
+
+        if (!spec.WorkingDirectory.StartsWith('/'))
+        {
+            throw new ArgumentException("the working directory must be an absolute sandbox path", nameof(spec));
+        }
+
+        string[] reserved = ["/usr", "/bin", "/sbin", "/lib", "/proc", "/dev", "/tmp", "/etc", SandboxSpec.WorkspaceMountPath];
+        foreach (var mount in spec.ReadOnlyMounts)
+        {
+            var target = mount.SandboxPath.TrimEnd('/');
+            if (!target.StartsWith('/') || target.Split('/').Any(p => p is "." or "..")
+                || reserved.Any(r => target == r || target.StartsWith(r + "/", StringComparison.Ordinal) || r.StartsWith(target + "/", StringComparison.Ordinal) || target.Length == 0)
+                || !Path.IsPathFullyQualified(mount.HostPath) || !Path.Exists(mount.HostPath))
+            {
+                throw new ArgumentException($"read-only mount '{mount.HostPath}' -> '{mount.SandboxPath}' is not allowed (absolute, existing, outside system paths)", nameof(spec));
+            }
+        }
+
+        var limits = spec.Limits;
+        if (limits.WallTimeout <= TimeSpan.Zero || limits.CpuTime <= TimeSpan.Zero || limits.MemoryBytes < (4L << 20)
+            || limits.MaxProcesses < 1 || limits.OutputBytesPerStream < 0 || limits.TmpBytes < 4096 || limits.MaxOpenFiles < 8)
+        {
+            throw new ArgumentException("sandbox limits out of range", nameof(spec));
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sandbox ready: cgroup {Cgroup}, network {Network}, seccomp filter of {Instructions} instructions")]
+    private static partial void LogReady(ILogger logger, string cgroup, string network, int instructions);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Sandbox isolation setup failed: {What}")]
+    private static partial void LogIsolationFailure(ILogger logger, string what);
+
+    private sealed record Runtime(SyscallTable Table, ICgroupFactory Cgroups, SharedEmptyNetns? Netns, BpfInstruction[] Seccomp, PlanFeatures Features);
+}

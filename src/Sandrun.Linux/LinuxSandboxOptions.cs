@@ -1,0 +1,81 @@
+namespace Sandrun.Linux;
+
+/// <summary>Configuration of the Linux sandbox (configuration section <c>Sandrun:Sandbox</c>).</summary>
+public sealed class LinuxSandboxOptions
+{
+    /// <summary>Host directory for the sandbox's own state (the empty mount point of new roots). Must be traversable by others (0755).</summary>
+    public string StateDirectory { get; set; } = "/run/sandrun";
+
+    /// <summary>Which cgroup hierarchy to use.</summary>
+    public CgroupMode Cgroups { get; set; } = CgroupMode.Auto;
+
+    /// <summary>Where cgroup v1 controllers are mounted (each controller a subdirectory).</summary>
+    public string CgroupV1Root { get; set; } = "/sys/fs/cgroup";
+
+    /// <summary>Where the cgroup v2 hierarchy is mounted.</summary>
+    public string CgroupV2Root { get; set; } = "/sys/fs/cgroup";
+
+    /// <summary>Name of Sandrun's parent cgroup below the root.</summary>
+    public string CgroupName { get; set; } = "sandrun";
+
+    /// <summary>How jobs are kept off the network.</summary>
+    public NetworkIsolation Network { get; set; } = NetworkIsolation.Auto;
+
+    /// <summary>
+    /// Host uid/gid that inside-uid 0 maps to during setup; the job itself runs as inside 65534, mapped to
+    /// <c>HostIdBase + 1</c>. Pick a range no host user owns.
+    /// </summary>
+    public uint HostIdBase { get; set; } = 2_000_000_000;
+
+    /// <summary>Host paths exposed read-only as the interpreter runtime (symlinks are recreated as symlinks).</summary>
+    public IList<string> RuntimePaths { get; set; } = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"];
+
+    /// <summary>Host /etc entries exposed read-only (missing ones are skipped).</summary>
+    public IList<string> EtcPaths { get; set; } =
+    [
+        "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/alternatives", "/etc/localtime",
+        "/etc/R", "/etc/ssl/certs", "/etc/mime.types", "/etc/protocols", "/etc/services",
+    ];
+
+    /// <summary>Host name inside the sandbox.</summary>
+    public string Hostname { get; set; } = "sandrun";
+
+    /// <summary>PATH inside the sandbox (also used to resolve bare program names).</summary>
+    public string Path { get; set; } = "/usr/local/bin:/usr/bin:/bin";
+
+    /// <summary>How long setup may take from clone to exec before the child is killed.</summary>
+    public TimeSpan SetupTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often CPU usage is checked against the limit.</summary>
+    public TimeSpan LimitCheckInterval { get; set; } = TimeSpan.FromMilliseconds(20);
+}
+
+/// <summary>cgroup hierarchy selection.</summary>
+public enum CgroupMode
+{
+    /// <summary>v2 when its memory, pids and cpu controllers are usable, otherwise v1.</summary>
+    Auto,
+
+    /// <summary>Require cgroup v1 (memory, pids, cpuacct controllers).</summary>
+    V1,
+
+    /// <summary>Require cgroup v2 with memory, pids and cpu controllers.</summary>
+    V2,
+}
+
+/// <summary>Network isolation strategy; both leave a job without any usable interface.</summary>
+public enum NetworkIsolation
+{
+    /// <summary>Shared empty namespace when Landlock can scope abstract UNIX sockets (ABI ≥ 6), else per-job.</summary>
+    Auto,
+
+    /// <summary>
+    /// One pre-created empty network namespace joined by every job (fast). Jobs cannot reach each other:
+    /// loopback stays down (they have no privilege over that namespace) and Landlock scopes abstract UNIX
+    /// sockets and signals to the job.
+    /// </summary>
+    SharedEmptyNamespace,
+
+    /// <summary>A fresh network namespace per job (slower: netns creation is serialised in the kernel).</summary>
+    PerJobNamespace,
+}

@@ -1,0 +1,147 @@
+using System.Runtime.InteropServices;
+
+namespace Sandrun.Linux.Native;
+
+/// <summary>Parent-side libc bindings. Never used in a cloned child: the child runs only the spawn blob.</summary>
+internal static unsafe partial class Libc
+{
+    public const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0x40, O_EXCL = 0x80, O_TRUNC = 0x200;
+    public const int O_NONBLOCK = 0x800, O_DIRECTORY = 0x10000, O_NOFOLLOW = 0x20000, O_CLOEXEC = 0x80000, O_PATH = 0x200000;
+    public const int F_GETFL = 3, F_SETFL = 4;
+    public const int AT_FDCWD = -100;
+    public const int MNT_DETACH = 2;
+    public const int SIGKILL = 9;
+    public const short POLLIN = 1, POLLHUP = 0x10, POLLERR = 8;
+    public const int EINTR = 4, EAGAIN = 11, ECHILD = 10, ENOSYS = 38, EBUSY = 16, ENOENT = 2, EINVAL = 22, ESRCH = 3;
+    public const uint MFD_CLOEXEC = 1;
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short Revents;
+    }
+
+    [LibraryImport("libc", EntryPoint = "syscall", SetLastError = true)]
+    public static partial long Syscall(long number, long a0, long a1, long a2, long a3, long a4, long a5);
+
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Open(string path, int flags, int mode);
+
+    [LibraryImport("libc", EntryPoint = "openat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int OpenAt(int dirFd, string path, int flags, int mode);
+
+    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    public static partial int Close(int fd);
+
+    [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
+    public static partial nint Read(int fd, byte* buffer, nint count);
+
+    [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
+    public static partial nint Write(int fd, byte* buffer, nint count);
+
+    [LibraryImport("libc", EntryPoint = "pipe2", SetLastError = true)]
+    public static partial int Pipe2(int* fds, int flags);
+
+    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+    public static partial int Fcntl(int fd, int cmd, int arg);
+
+    [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
+    public static partial int Poll(PollFd* fds, nuint count, int timeoutMs);
+
+    [LibraryImport("libc", EntryPoint = "memfd_create", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int MemfdCreate(string name, uint flags);
+
+    [LibraryImport("libc", EntryPoint = "lseek", SetLastError = true)]
+    public static partial long Lseek(int fd, long offset, int whence);
+
+    [LibraryImport("libc", EntryPoint = "mount", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Mount(string? source, string target, string? fsType, ulong flags, string? data);
+
+    [LibraryImport("libc", EntryPoint = "umount2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Umount2(string target, int flags);
+
+    [LibraryImport("libc", EntryPoint = "mmap", SetLastError = true)]
+    public static partial nint Mmap(nint address, nuint length, int prot, int flags, int fd, long offset);
+
+    [LibraryImport("libc", EntryPoint = "mprotect", SetLastError = true)]
+    public static partial int Mprotect(nint address, nuint length, int prot);
+
+    [LibraryImport("libc", EntryPoint = "munmap", SetLastError = true)]
+    public static partial int Munmap(nint address, nuint length);
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    public static partial int Kill(int pid, int signal);
+
+    [LibraryImport("libc", EntryPoint = "geteuid")]
+    public static partial uint Geteuid();
+
+    [LibraryImport("libc", EntryPoint = "unshare", SetLastError = true)]
+    public static partial int Unshare(int flags);
+
+    [LibraryImport("libc", EntryPoint = "setns", SetLastError = true)]
+    public static partial int Setns(int fd, int nsType);
+
+    [LibraryImport("libc", EntryPoint = "fchown", SetLastError = true)]
+    public static partial int Fchown(int fd, uint uid, uint gid);
+
+    public static int LastErrno => Marshal.GetLastPInvokeError();
+
+    public static string Describe(int errno) => $"{ErrnoName(errno)} ({Marshal.GetPInvokeErrorMessage(errno)})";
+
+    public static ErrnoException Error(string what) => new(what, LastErrno);
+
+    public static ErrnoException Error(string what, int errno) => new(what, errno);
+
+    public static void CloseQuietly(ref int fd)
+    {
+        if (fd >= 0)
+        {
+            Close(fd);
+            fd = -1;
+        }
+    }
+
+    /// <summary>Writes all of <paramref name="data"/> to a file (cgroupfs/procfs control files take one write).</summary>
+    public static void WriteFile(string path, string data)
+    {
+        var fd = Open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0);
+        if (fd < 0)
+        {
+            throw Error($"open {path}");
+        }
+
+        try
+        {
+            var bytes = System.Text.Encoding.ASCII.GetBytes(data);
+            fixed (byte* p = bytes)
+            {
+                if (Write(fd, p, bytes.Length) != bytes.Length)
+                {
+                    throw Error($"write '{data.Trim()}' to {path}");
+                }
+            }
+        }
+        finally
+        {
+            Close(fd);
+        }
+    }
+
+    private static string ErrnoName(int errno) => errno switch
+    {
+        1 => "EPERM", 2 => "ENOENT", 3 => "ESRCH", 4 => "EINTR", 5 => "EIO", 9 => "EBADF", 10 => "ECHILD", 11 => "EAGAIN",
+        12 => "ENOMEM", 13 => "EACCES", 14 => "EFAULT", 16 => "EBUSY", 17 => "EEXIST", 20 => "ENOTDIR", 21 => "EISDIR",
+        22 => "EINVAL", 24 => "EMFILE", 28 => "ENOSPC", 30 => "EROFS", 32 => "EPIPE", 38 => "ENOSYS", 95 => "EOPNOTSUPP",
+        97 => "EAFNOSUPPORT", 7 => "E2BIG", 8 => "ENOEXEC", 19 => "ENODEV", 40 => "ELOOP", 36 => "ENAMETOOLONG",
+        _ => $"errno {errno}",
+    };
+}
+
+/// <summary>A failed system call, with its errno.</summary>
+internal sealed class ErrnoException(string operation, int errno)
+    : IOException($"{operation}: {Libc.Describe(errno)}")
+{
+    public int Errno { get; } = errno;
+}

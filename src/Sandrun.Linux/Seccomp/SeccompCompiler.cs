@@ -1,0 +1,177 @@
+using Sandrun.Linux.Syscalls;
+
+namespace Sandrun.Linux.Seccomp;
+
+/// <summary>
+/// Compiles a <see cref="SeccompPolicy"/> to a classic-BPF seccomp program for one architecture:
+/// arch check, x32 check (x86-64), a dispatch on the syscall number and one block per filtered syscall.
+/// </summary>
+public static class SeccompCompiler
+{
+    private const uint OffsetNr = 0, OffsetArch = 4, OffsetArgs = 16;
+    private const uint X32SyscallBit = 0x40000000;
+
+    /// <summary>Compiles for the running architecture.</summary>
+    public static BpfInstruction[] Compile(SeccompPolicy policy) =>
+        Compile(policy, SyscallTable.Current ?? throw new PlatformNotSupportedException("no syscall table for this architecture"));
+
+    internal static BpfInstruction[] Compile(SeccompPolicy policy, SyscallTable table)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        var asm = new BpfAssembler();
+        var deny = asm.NewLabel();
+        var archOk = asm.NewLabel();
+        var foreignArch = asm.NewLabel();
+
+        // Foreign ABIs (i386 int 0x80, AArch32) have other syscall numbers: kill before any lookup.
+        asm.LoadAbsolute(OffsetArch);
+        asm.JumpIfEqual(table.AuditArch, archOk, foreignArch);
+        asm.Mark(foreignArch);
+        asm.Return(SeccompAction.KillProcess.ReturnValue);
+        asm.Mark(archOk);
+        asm.LoadAbsolute(OffsetNr);
+        if (table.HasX32)
+        {
+            // x32 syscalls report AUDIT_ARCH_X86_64 with bit 30 set in the number.
+            var native = asm.NewLabel();
+            var x32 = asm.NewLabel();
+            asm.JumpIfGreaterOrEqual(X32SyscallBit, x32, native);
+            asm.Mark(x32);
+            asm.Return(SeccompAction.KillProcess.ReturnValue);
+            asm.Mark(native);
+        }
+
+        // Group rules per syscall, keeping first-appearance order; syscalls missing on this arch are skipped.
+        var groups = new List<(int Nr, List<SyscallRule> Rules)>();
+        var byNr = new Dictionary<int, List<SyscallRule>>();
+        foreach (var rule in policy.Rules)
+        {
+            if (!table.TryGet(rule.Syscall, out var nr))
+            {
+                continue;
+            }
+
+            if (!byNr.TryGetValue(nr, out var list))
+            {
+                list = [];
+                byNr[nr] = list;
+                groups.Add((nr, list));
+            }
+
+            list.Add(rule);
+        }
+
+        // Syscalls with argument filters first: their verdict depends on arguments, so the kernel's
+        // per-syscall action cache cannot skip the program for them.
+        groups.Sort((a, b) => HasConditions(b.Rules).CompareTo(HasConditions(a.Rules)));
+
+        var shared = new Dictionary<uint, BpfAssembler.Label>();
+        var blocks = new List<(BpfAssembler.Label Label, List<SyscallRule> Rules)>();
+        foreach (var (nr, rules) in groups)
+        {
+            BpfAssembler.Label target;
+            if (rules[0].Conditions.Count == 0)
+            {
+                var value = rules[0].Action.ReturnValue;
+                if (!shared.TryGetValue(value, out target))
+                {
+                    target = asm.NewLabel();
+                    shared[value] = target;
+                }
+            }
+            else
+            {
+                target = asm.NewLabel();
+                blocks.Add((target, rules));
+            }
+
+            var thisOne = asm.NewLabel();
+            var next = asm.NewLabel();
+            asm.JumpIfEqual((uint)nr, thisOne, next);
+            asm.Mark(thisOne);
+            asm.Goto(target);
+            asm.Mark(next);
+        }
+
+        asm.Mark(deny);
+        asm.Return(policy.DefaultAction.ReturnValue);
+        foreach (var (value, label) in shared)
+        {
+            asm.Mark(label);
+            asm.Return(value);
+        }
+
+        foreach (var (label, rules) in blocks)
+        {
+            asm.Mark(label);
+            foreach (var rule in rules)
+            {
+                var nextRule = asm.NewLabel();
+                foreach (var condition in rule.Conditions)
+                {
+                    EmitCondition(asm, condition, nextRule);
+                }
+
+                asm.Return(rule.Action.ReturnValue);
+                asm.Mark(nextRule);
+                if (rule.Conditions.Count == 0)
+                {
+                    break;
+                }
+            }
+
+            asm.Return(policy.DefaultAction.ReturnValue);
+        }
+
+        return asm.Build();
+    }
+
+    private static bool HasConditions(List<SyscallRule> rules) => rules.Exists(r => r.Conditions.Count > 0);
+
+    /// <summary>Falls through when the condition holds, jumps to <paramref name="fail"/> otherwise.</summary>
+    private static void EmitCondition(BpfAssembler asm, ArgCondition c, BpfAssembler.Label fail)
+    {
+        if (c.Index is < 0 or > 5)
+        {
+            throw new ArgumentOutOfRangeException(nameof(c), "argument index must be 0..5");
+        }
+
+        var low = OffsetArgs + (8 * (uint)c.Index);
+        var high = low + 4;
+        var pass = asm.NewLabel();
+        var mask = c.Operator == ArgOperator.MaskedEqual ? c.Mask : ulong.MaxValue;
+        var value = c.Value & mask;
+        var negate = c.Operator == ArgOperator.NotEqual;
+
+        if (!c.Is32Bit)
+        {
+            var checkLow = asm.NewLabel();
+            asm.LoadAbsolute(high);
+            if ((uint)(mask >> 32) != uint.MaxValue)
+            {
+                asm.And((uint)(mask >> 32));
+            }
+
+            // High words differ: "equal" fails, "not equal" passes.
+            asm.JumpIfEqual((uint)(value >> 32), checkLow, negate ? pass : fail);
+            asm.Mark(checkLow);
+        }
+
+        asm.LoadAbsolute(low);
+        if ((uint)mask != uint.MaxValue)
+        {
+            asm.And((uint)mask);
+        }
+
+        if (negate)
+        {
+            asm.JumpIfEqual((uint)value, fail, pass);
+        }
+        else
+        {
+            asm.JumpIfEqual((uint)value, pass, fail);
+        }
+
+        asm.Mark(pass);
+    }
+}

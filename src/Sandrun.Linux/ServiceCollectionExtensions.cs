@@ -1,0 +1,24 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Sandrun.Abstractions;
+
+namespace Sandrun.Linux;
+
+/// <summary>DI registration of the Linux sandbox.</summary>
+public static class ServiceCollectionExtensions
+{
+    /// <summary>Registers <see cref="LinuxSandbox"/> as the <see cref="ISandbox"/>.</summary>
+    public static IServiceCollection AddLinuxSandbox(this IServiceCollection services, Action<LinuxSandboxOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        var options = services.AddOptions<LinuxSandboxOptions>();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        services.TryAddSingleton<LinuxSandbox>();
+        services.TryAddSingleton<ISandbox>(sp => sp.GetRequiredService<LinuxSandbox>());
+        return services;
+    }
+}

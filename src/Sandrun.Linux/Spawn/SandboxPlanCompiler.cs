@@ -1,0 +1,269 @@
+using System.Runtime.InteropServices;
+using Sandrun.Abstractions;
+using Sandrun.Linux.Mounts;
+using Sandrun.Linux.Seccomp;
+using Sandrun.Linux.Syscalls;
+
+namespace Sandrun.Linux.Spawn;
+
+/// <summary>The file descriptors the child inherits, as numbers in the parent.</summary>
+internal readonly record struct ChildFds(int Stdin, int Stdout, int Stderr, int ErrWrite, int SyncRead)
+{
+    public int[] All => [Stdin, Stdout, Stderr, ErrWrite, SyncRead];
+}
+
+/// <summary>Host facts that change the plan's shape.</summary>
+internal sealed record PlanFeatures(bool UseClone3, bool CgroupIntoClone, bool PerJobNetns, bool LandlockScopes, int CapLastCap);
+
+/// <summary>
+/// Compiles a job (spec + mount plan + policy) into the child's syscall list, in the order the research
+/// settled on: fd hygiene → wait for the parent (maps, cgroup) → become inside-root → mounts → pivot_root →
+/// hostname/rlimits/capabilities → drop to the job uid → NO_NEW_PRIVS → Landlock → stdio → seccomp → execve.
+/// </summary>
+internal static class SandboxPlanCompiler
+{
+    private const long MS_RDONLY = 1, MS_NOSUID = 2, MS_NODEV = 4, MS_NOEXEC = 8, MS_BIND = 4096, MS_REC = 16384, MS_PRIVATE = 1 << 18;
+    private const ulong ATTR_RDONLY = 1, ATTR_NOSUID = 2, ATTR_NODEV = 4, ATTR_NOEXEC = 8;
+    private const long AT_FDCWD = -100, AT_RECURSIVE = 0x8000, MNT_DETACH = 2;
+    private const long O_WRONLY = 1, O_CREAT = 0x40, O_EXCL = 0x80, O_CLOEXEC = 0x80000;
+    private const int EEXIST = 17;
+    private const long PR_CAPBSET_DROP = 24, PR_SET_NO_NEW_PRIVS = 38, PR_CAP_AMBIENT = 47, PR_CAP_AMBIENT_CLEAR_ALL = 4;
+    private const long RLIMIT_CPU = 0, RLIMIT_FSIZE = 1, RLIMIT_STACK = 3, RLIMIT_CORE = 4, RLIMIT_NOFILE = 7;
+    private const long CLOSE_RANGE_CLOEXEC = 4, SECCOMP_SET_MODE_FILTER = 1;
+    private const ulong LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET = 1, LANDLOCK_SCOPE_SIGNAL = 2;
+
+    public static PlanBuilder Compile(
+        SyscallTable table,
+        LinuxSandboxOptions options,
+        SandboxSpec spec,
+        string executable,
+        IReadOnlyList<string> environment,
+        ChildFds fds,
+        PlanFeatures features,
+        ReadOnlySpan<BpfInstruction> seccomp)
+    {
+        var b = new PlanBuilder(table);
+        var root = Path.Combine(options.StateDirectory, "root");
+
+        if (!features.UseClone3)
+        {
+            // clone(2) cannot clear handlers atomically (CLONE_CLEAR_SIGHAND): reset them before anything
+            // can unblock a signal, so no .NET handler ever runs on the shared address space.
+            var dfl = b.Bytes(new byte[32]);
+            for (var sig = 1; sig <= 64; sig++)
+            {
+                b.Step("rt_sigaction", $"reset handler of signal {sig}", StepFlags.IgnoreErrors, 0, 0, StepKind.Isolation, sig, dfl, StepArg.Null, 8);
+            }
+        }
+
+        EmitCloseAllBut(b, fds.All);
+
+        var one = b.Bytes(new byte[8]);
+        b.Step("read", "wait for the parent (uid/gid maps, cgroup)", StepFlags.RequirePositive, 0, 0, StepKind.Isolation, fds.SyncRead, one, 1);
+        b.Step("close", "close the sync pipe", fds.SyncRead);
+        if (!features.CgroupIntoClone)
+        {
+            // cgroup v1: the parent attached us after the clone; root the cgroup namespace here.
+            b.Step("unshare", "unshare the cgroup namespace", 0x02000000L);
+        }
+
+        b.Step("setresgid", "become inside gid 0", 0, 0, 0);
+        b.Step("setgroups", "clear supplementary groups", 0, StepArg.Null);
+        b.Step("setresuid", "become inside uid 0 (setup only)", 0, 0, 0);
+
+        b.Step("mount", "make / private", StepArg.Null, b.String("/"), StepArg.Null, MS_REC | MS_PRIVATE, StepArg.Null);
+
+        var created = new HashSet<string>(StringComparer.Ordinal) { "/" };
+        var readOnlyLater = new List<(string Path, ulong Attr)>();
+        foreach (var entry in MountPlan.Create(options, spec))
+        {
+            var target = entry.Target == "/" ? root : root + entry.Target;
+            if (entry.Target != "/")
+            {
+                EmitParents(b, root, entry.Target, created);
+            }
+
+            switch (entry)
+            {
+                case TmpfsEntry t:
+                    if (entry.Target != "/")
+                    {
+                        EmitMkdir(b, target, created, entry.Target);
+                    }
+
+                    var flags = MS_NOSUID | MS_NODEV | (t.NoExec ? MS_NOEXEC : 0);
+                    var data = FormattableString.Invariant($"size={t.SizeBytes},nr_inodes={t.Inodes},mode={Convert.ToString(t.Mode, 8)}");
+                    b.Step("mount", $"mount tmpfs on {entry.Target}", b.String("tmpfs"), b.String(target), b.String("tmpfs"), flags, b.String(data));
+                    if (t.ReadOnlyAfterSetup)
+                    {
+                        readOnlyLater.Add((entry.Target, ATTR_RDONLY | ATTR_NOSUID | ATTR_NODEV | (t.NoExec ? ATTR_NOEXEC : 0)));
+                    }
+
+                    break;
+                case BindEntry bind:
+                    if (bind.IsDirectory)
+                    {
+                        EmitMkdir(b, target, created, entry.Target);
+                    }
+                    else
+                    {
+                        b.Step("openat", $"create mount point {entry.Target}", StepFlags.SaveResult, 0, 0, StepKind.Isolation,
+                            AT_FDCWD, b.String(target), O_WRONLY | O_CREAT | O_CLOEXEC, 0x1a4);
+                        b.Step("close", $"close mount point {entry.Target}", StepArg.Slot(0));
+                    }
+
+                    var kind = bind.Source == spec.WorkspaceDirectory ? StepKind.Job : StepKind.Isolation;
+                    b.Step("mount", $"bind {bind.Source} to {entry.Target}", StepFlags.None, 0, 0, kind,
+                        b.String(bind.Source), b.String(target), StepArg.Null, MS_BIND | MS_REC, StepArg.Null);
+                    var attr = ATTR_NOSUID | (bind.ReadOnly ? ATTR_RDONLY : 0) | (bind.Device ? ATTR_NOEXEC : ATTR_NODEV);
+                    b.Step("mount_setattr", $"restrict {entry.Target} ({(bind.ReadOnly ? "ro," : "")}nosuid)",
+                        AT_FDCWD, b.String(target), AT_RECURSIVE, b.Struct(new MountAttr { AttrSet = attr }), 32);
+                    break;
+                case ProcEntry:
+                    EmitMkdir(b, target, created, entry.Target);
+                    b.Step("mount", "mount /proc", b.String("proc"), b.String(target), b.String("proc"), MS_NOSUID | MS_NODEV | MS_NOEXEC, StepArg.Null);
+                    break;
+                case SymlinkEntry link:
+                    b.Step("symlinkat", $"symlink {entry.Target}", b.String(link.LinkTarget), AT_FDCWD, b.String(target));
+                    break;
+                case FileEntry file:
+                    b.Step("openat", $"create {entry.Target}", StepFlags.SaveResult, 0, 0, StepKind.Isolation,
+                        AT_FDCWD, b.String(target), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0x1a4);
+                    var bytes = System.Text.Encoding.UTF8.GetBytes(file.Contents);
+                    if (bytes.Length > 0)
+                    {
+                        b.Step("write", $"write {entry.Target}", StepFlags.RequirePositive, 0, 0, StepKind.Isolation, StepArg.Slot(0), b.Bytes(bytes), bytes.Length);
+                    }
+
+                    b.Step("close", $"close {entry.Target}", StepArg.Slot(0));
+                    break;
+                default:
+                    throw new InvalidOperationException($"unknown mount entry {entry.GetType().Name}");
+            }
+        }
+
+        b.Step("chdir", "enter the new root", b.String(root));
+        b.Step("pivot_root", "pivot_root into the new root", b.String("."), b.String("."));
+        b.Step("umount2", "detach the host's root", b.String("."), MNT_DETACH);
+        b.Step("chdir", "chdir /", b.String("/"));
+        foreach (var (path, attr) in readOnlyLater)
+        {
+            b.Step("mount_setattr", $"make {path} read-only", AT_FDCWD, b.String(path), 0, b.Struct(new MountAttr { AttrSet = attr }), 32);
+        }
+
+        var hostname = System.Text.Encoding.ASCII.GetBytes(options.Hostname);
+        b.Step("sethostname", "set the hostname", b.Bytes(hostname), hostname.Length);
+        b.Step("chdir", $"enter the working directory {spec.WorkingDirectory}", StepFlags.None, 0, 0, StepKind.Job, b.String(spec.WorkingDirectory));
+
+        var limits = spec.Limits;
+        var cpuBackstop = (long)Math.Ceiling(limits.CpuTime.TotalSeconds) + 2;
+        EmitRlimit(b, RLIMIT_NOFILE, "RLIMIT_NOFILE", limits.MaxOpenFiles, limits.MaxOpenFiles);
+        EmitRlimit(b, RLIMIT_FSIZE, "RLIMIT_FSIZE", limits.MaxFileSizeBytes, limits.MaxFileSizeBytes);
+        EmitRlimit(b, RLIMIT_CORE, "RLIMIT_CORE", 0, 0);
+        EmitRlimit(b, RLIMIT_STACK, "RLIMIT_STACK", limits.StackBytes, limits.StackBytes);
+        EmitRlimit(b, RLIMIT_CPU, "RLIMIT_CPU", cpuBackstop, cpuBackstop);
+
+        for (var cap = 0; cap <= features.CapLastCap; cap++)
+        {
+            b.Step("prctl", $"drop capability {cap} from the bounding set", PR_CAPBSET_DROP, cap);
+        }
+
+        if (features.LandlockScopes)
+        {
+            var attr = b.Struct(new LandlockRulesetAttr { Scoped = LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET | LANDLOCK_SCOPE_SIGNAL });
+            b.Step("landlock_create_ruleset", "create the Landlock scope ruleset", StepFlags.SaveResult, 1, 0, StepKind.Isolation, attr, 24, 0);
+        }
+
+        b.Step("setresgid", "drop to the job gid", MountPlan.JobGid, MountPlan.JobGid, MountPlan.JobGid);
+        b.Step("setgroups", "clear supplementary groups", 0, StepArg.Null);
+        b.Step("setresuid", "drop to the job uid (clears all capabilities)", MountPlan.JobUid, MountPlan.JobUid, MountPlan.JobUid);
+        b.Step("prctl", "clear ambient capabilities", PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+        b.Step("prctl", "set NO_NEW_PRIVS", PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+        if (features.LandlockScopes)
+        {
+            b.Step("landlock_restrict_self", "enter the Landlock domain (abstract UNIX sockets and signals scoped to the job)", StepArg.Slot(1), 0);
+            b.Step("close", "close the Landlock ruleset", StepArg.Slot(1));
+        }
+
+        b.Step("dup3", "stdin", fds.Stdin, 0, 0);
+        b.Step("dup3", "stdout", fds.Stdout, 1, 0);
+        b.Step("dup3", "stderr", fds.Stderr, 2, 0);
+        var empty = b.Bytes(new byte[8]);
+        b.Step("rt_sigprocmask", "unblock signals", 2 /* SIG_SETMASK */, empty, StepArg.Null, 8);
+        b.Step("close_range", "mark every other fd close-on-exec", 3, uint.MaxValue, CLOSE_RANGE_CLOEXEC);
+
+        // struct sock_fprog { u16 len; (pad); struct sock_filter *filter; }
+        var filter = b.Bytes(MemoryMarshal.AsBytes(seccomp));
+        var fprogBytes = new byte[16];
+        BitConverter.TryWriteBytes(fprogBytes, (ushort)seccomp.Length);
+        var fprog = b.BytesWithPointer(fprogBytes, 8, filter);
+        b.Step("seccomp", "install the seccomp filter", SECCOMP_SET_MODE_FILTER, 0, fprog);
+
+        var argv = b.PointerArray([.. spec.Argv.Select(a => b.String(a))]);
+        var envp = b.PointerArray([.. environment.Select(e => b.String(e))]);
+        b.Step("execve", $"execute {executable}", StepFlags.None, 0, 0, StepKind.Job, b.String(executable), argv, envp);
+        return b;
+    }
+
+    private static void EmitCloseAllBut(PlanBuilder b, int[] keep)
+    {
+        var next = 3;
+        foreach (var fd in keep.Where(f => f >= 3).Distinct().Order())
+        {
+            if (fd > next)
+            {
+                b.Step("close_range", $"close inherited fds {next}..{fd - 1}", next, fd - 1, 0);
+            }
+
+            next = fd + 1;
+        }
+
+        b.Step("close_range", $"close inherited fds from {next}", next, uint.MaxValue, 0);
+    }
+
+    private static void EmitParents(PlanBuilder b, string root, string target, HashSet<string> created)
+    {
+        var parts = target.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        var path = string.Empty;
+        for (var i = 0; i < parts.Length - 1; i++)
+        {
+            path += "/" + parts[i];
+            EmitMkdir(b, root + path, created, path);
+        }
+    }
+
+    private static void EmitMkdir(PlanBuilder b, string fullPath, HashSet<string> created, string sandboxPath)
+    {
+        if (created.Add(sandboxPath))
+        {
+            b.Step("mkdirat", $"mkdir {sandboxPath}", StepFlags.None, 0, EEXIST, StepKind.Isolation, AT_FDCWD, b.String(fullPath), 0x1ed);
+        }
+    }
+
+    private static void EmitRlimit(PlanBuilder b, long resource, string name, long soft, long hard) =>
+        b.Step("prlimit64", $"set {name}", 0, resource, b.Struct(new RLimit { Current = soft, Max = hard }), StepArg.Null);
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct MountAttr
+    {
+        public ulong AttrSet;
+        public ulong AttrClr;
+        public ulong Propagation;
+        public ulong UsernsFd;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct LandlockRulesetAttr
+    {
+        public ulong HandledAccessFs;
+        public ulong HandledAccessNet;
+        public ulong Scoped;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct RLimit
+    {
+        public long Current;
+        public long Max;
+    }
+}

@@ -1,0 +1,14 @@
+namespace Sandrun.Linux.Syscalls;
+
+/// <summary>Syscall numbers the parent calls directly (through libc's syscall()).</summary>
+internal static class Sys
+{
+    private static readonly SyscallTable Table = SyscallTable.Current ?? SyscallTable.X86_64;
+
+    public static readonly long Waitid = Table["waitid"];
+    public static readonly long PidfdSendSignal = Table["pidfd_send_signal"];
+    public static readonly long PidfdOpen = Table["pidfd_open"];
+    public static readonly long Clone3 = Table["clone3"];
+    public static readonly long MountSetattr = Table["mount_setattr"];
+    public static readonly long LandlockCreateRuleset = Table["landlock_create_ruleset"];
+}
