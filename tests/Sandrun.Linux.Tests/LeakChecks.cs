@@ -1,0 +1,48 @@
+using System.Globalization;
+
+namespace Sandrun.Linux.Tests;
+
+/// <summary>Inspects the host for anything a job could have left behind.</summary>
+internal static class LeakChecks
+{
+    public static List<int> ProcessesOwnedBy(uint hostUid)
+    {
+        var result = new List<int>();
+        foreach (var dir in Directory.GetDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+            {
+                continue;
+            }
+
+            try
+            {
+                var uidLine = File.ReadLines(Path.Combine(dir, "status")).FirstOrDefault(l => l.StartsWith("Uid:", StringComparison.Ordinal));
+                if (uidLine is not null && uidLine.Split('\t', StringSplitOptions.RemoveEmptyEntries).Skip(1).Any(u => u == hostUid.ToString(CultureInfo.InvariantCulture)))
+                {
+                    result.Add(pid);
+                }
+            }
+            catch (IOException)
+            {
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Job cgroups of this process still present, in every v1 controller used.</summary>
+    public static List<string> JobCgroups(LinuxSandboxOptions options)
+    {
+        var pid = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+        return new[] { "memory", "pids", "cpuacct", "cpu,cpuacct", "unified" }
+            .Select(c => Path.Combine(options.CgroupV1Root, c, options.CgroupName, pid))
+            .Where(Directory.Exists)
+            .SelectMany(Directory.GetDirectories)
+            .ToList();
+    }
+
+    /// <summary>Mounts on the host that belong to the sandbox's own state or test workspaces.</summary>
+    public static List<string> Mounts(string prefix) =>
+        File.ReadLines("/proc/self/mountinfo").Select(l => l.Split(' ')[4]).Where(p => p.StartsWith(prefix, StringComparison.Ordinal)).ToList();
+}
