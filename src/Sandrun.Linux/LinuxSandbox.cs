@@ -103,6 +103,7 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
         if (runtime.IsValueCreated)
         {
             runtime.Value.Netns?.Dispose();
+            Libc.Close(runtime.Value.InitFd);
         }
     }
 
@@ -157,7 +158,7 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
         var netns = shared ? SharedEmptyNetns.Create() : null;
         var seccomp = SeccompCompiler.Compile(DefaultSeccompPolicy.Policy, table);
         var features = new PlanFeatures(Capabilities.Clone3, cgroups.UsesCloneInto && Capabilities.Clone3, netns is null, Capabilities.LandlockScopes, Capabilities.CapLastCap);
-        var rt = new Runtime(table, cgroups, netns, seccomp, features);
+        var rt = new Runtime(table, cgroups, netns, seccomp, features, SpawnRoutine.CreateInitMemfd());
         LogReady(logger, cgroups.Description, shared ? "shared-empty-netns" : "per-job-netns", seccomp.Length);
         return rt;
     }
@@ -175,7 +176,7 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
         using var cgroup = rt.Cgroups.Create(name, spec.Limits);
         using var fds = ChildPipes.Create(spec.Stdin.Span);
         ClonedChild child;
-        using (var plan = SandboxPlanCompiler.Compile(rt.Table, options, spec, executable, BuildEnvironment(spec), fds.ForChild, rt.Features, rt.Seccomp)
+        using (var plan = SandboxPlanCompiler.Compile(rt.Table, options, spec, executable, BuildEnvironment(spec), fds.ForChild(rt.InitFd), rt.Features, rt.Seccomp)
                    .Build(CloneArgsFor(rt, cgroup), rt.Features.UseClone3, rt.Netns?.Fd ?? -1, rt.Netns?.HostFd ?? -1, fds.ErrWrite))
         {
             child = Spawner.Clone(plan);
@@ -213,14 +214,15 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
         try
         {
             var monitor = new JobMonitor(child, cgroup, spec.Limits, output, options.LimitCheckInterval, cancellationToken);
-            var (reason, status, wall, stdout, stderr, truncated, usage) = monitor.Run(fds.StdoutRead, fds.StderrRead);
-            return new SandboxResult(reason, status?.ExitCode, status?.Signal, usage.Cpu, usage.MemoryPeakBytes, wall)
+            var m = monitor.Run(fds.StdoutRead, fds.StderrRead, fds.StatusRead);
+            return new SandboxResult(m.Reason, m.Status?.ExitCode, m.Status?.Signal, m.Usage.Cpu, m.Usage.MemoryPeakBytes, m.Wall)
             {
-                StdoutBytes = stdout,
-                StderrBytes = stderr,
-                OutputTruncated = truncated,
+                StdoutBytes = m.Stdout,
+                StderrBytes = m.Stderr,
+                OutputTruncated = m.Truncated,
                 SpawnLatency = spawnLatency,
-                Detail = status is null ? "the exit status was collected by another component (ECHILD)" : null,
+                Detail = m.ExecErrno is { } errno ? $"execute {executable}: {Libc.Describe(errno)}"
+                    : m.Status is null && m.Reason == FailureReason.SetupError ? "the exit status was collected by another component (ECHILD)" : null,
             };
         }
         finally
@@ -364,5 +366,5 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
     [LoggerMessage(Level = LogLevel.Error, Message = "Sandbox isolation setup failed: {What}")]
     private static partial void LogIsolationFailure(ILogger logger, string what);
 
-    private sealed record Runtime(SyscallTable Table, ICgroupFactory Cgroups, SharedEmptyNetns? Netns, BpfInstruction[] Seccomp, PlanFeatures Features);
+    private sealed record Runtime(SyscallTable Table, ICgroupFactory Cgroups, SharedEmptyNetns? Netns, BpfInstruction[] Seccomp, PlanFeatures Features, int InitFd);
 }

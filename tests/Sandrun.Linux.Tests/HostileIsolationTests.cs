@@ -36,7 +36,7 @@ public sealed class HostileIsolationTests(SandboxFixture f)
         Assert.DoesNotContain("s3cret-value", run.Stdout, StringComparison.Ordinal);
         Assert.DoesNotContain("SANDRUN_TEST_SECRET", run.Stdout, StringComparison.Ordinal);
         Assert.Contains("nohost", run.Stdout, StringComparison.Ordinal);
-        Assert.Contains("/bin/sh -c", run.Stdout, StringComparison.Ordinal);
+        Assert.Contains("sandrun-init /bin/sh /bin/sh -c", run.Stdout, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -87,6 +87,19 @@ public sealed class HostileResourceTests(SandboxFixture f)
         Assert.True(run.Result.WallTime < TimeSpan.FromSeconds(2), run.ToString());
     }
 
+    [Theory]
+    [InlineData("kill -TERM $$", 15)]
+    [InlineData("kill -SEGV $$", 11)]
+    [InlineData("python3 -c 'import os; os.abort()'", 6)]
+    [InlineData("python3 -c 'import os; os.kill(os.getpid(), 9)'", 9)]
+    public async Task A_program_can_signal_itself_like_anywhere_else(string script, int signal)
+    {
+        // The payload is pid 2 under sandrun-init, so the kernel's pid-1 signal protection does not apply to it.
+        var run = await f.RunAsync(script.StartsWith("kill", StringComparison.Ordinal) ? ["sh", "-c", script] : ["sh", "-c", "exec " + script]);
+        Assert.Equal(FailureReason.Signal, run.Result.FailureReason);
+        Assert.Equal(signal, run.Result.Signal);
+    }
+
     [Fact]
     public async Task Cpu_spin_is_killed_at_the_cpu_limit()
     {

@@ -6,7 +6,7 @@ namespace Sandrun.Linux.Cgroups;
 /// <summary>Small helpers for cgroupfs control files (no symlink following: cgroupfs has none).</summary>
 internal static class CgroupFiles
 {
-    public static void Write(string path, string value) => Libc.WriteFile(path, value);
+    public static void Write(string path, string value) => Libc.WriteFile(path, value, create: true);
 
     public static string Read(string path) => File.ReadAllText(path);
 

@@ -11,7 +11,7 @@ internal sealed unsafe class ChildPipes : IDisposable
 {
     private const int F_DUPFD_CLOEXEC = 1030;
     private int stdin = -1, stdoutRead = -1, stdoutWrite = -1, stderrRead = -1, stderrWrite = -1;
-    private int errRead = -1, errWrite = -1, syncRead = -1, syncWrite = -1;
+    private int errRead = -1, errWrite = -1, syncRead = -1, syncWrite = -1, statusRead = -1, statusWrite = -1;
 
     public int StdoutRead => stdoutRead;
 
@@ -23,7 +23,10 @@ internal sealed unsafe class ChildPipes : IDisposable
 
     public int SyncWrite => syncWrite;
 
-    public ChildFds ForChild => new(stdin, stdoutWrite, stderrWrite, errWrite, syncRead);
+    /// <summary>Where sandrun-init reports the payload's exec failure or wait status.</summary>
+    public int StatusRead => statusRead;
+
+    public ChildFds ForChild(int initFd) => new(stdin, stdoutWrite, stderrWrite, errWrite, syncRead, statusWrite, initFd);
 
     public static ChildPipes Create(ReadOnlySpan<byte> stdinBytes)
     {
@@ -51,7 +54,8 @@ internal sealed unsafe class ChildPipes : IDisposable
             (p.stderrRead, p.stderrWrite) = Pipe();
             (p.errRead, p.errWrite) = Pipe();
             (p.syncRead, p.syncWrite) = Pipe();
-            foreach (var fd in new[] { p.stdoutRead, p.stderrRead })
+            (p.statusRead, p.statusWrite) = Pipe();
+            foreach (var fd in new[] { p.stdoutRead, p.stderrRead, p.statusRead })
             {
                 Libc.Fcntl(fd, Libc.F_SETFL, Libc.Fcntl(fd, Libc.F_GETFL, 0) | Libc.O_NONBLOCK);
             }
@@ -73,6 +77,7 @@ internal sealed unsafe class ChildPipes : IDisposable
         Libc.CloseQuietly(ref stderrWrite);
         Libc.CloseQuietly(ref errWrite);
         Libc.CloseQuietly(ref syncRead);
+        Libc.CloseQuietly(ref statusWrite);
     }
 
     public void Dispose()
@@ -82,6 +87,7 @@ internal sealed unsafe class ChildPipes : IDisposable
         Libc.CloseQuietly(ref stderrRead);
         Libc.CloseQuietly(ref errRead);
         Libc.CloseQuietly(ref syncWrite);
+        Libc.CloseQuietly(ref statusRead);
     }
 
     private static (int Read, int Write) Pipe()
@@ -95,20 +101,23 @@ internal sealed unsafe class ChildPipes : IDisposable
         return (High(fds[0], "pipe2"), High(fds[1], "pipe2"));
     }
 
-    /// <summary>Keeps fds off 0..2 (a host process started without stdio would hand those out).</summary>
-    private static int High(int fd, string what)
+    /// <summary>
+    /// Keeps fds at 10 and above: the child moves its fds onto 0..3, which must never collide with one it
+    /// still needs (a host process started without stdio would hand out low numbers).
+    /// </summary>
+    public static int High(int fd, string what)
     {
         if (fd < 0)
         {
             throw Libc.Error(what);
         }
 
-        if (fd >= 3)
+        if (fd >= 10)
         {
             return fd;
         }
 
-        var moved = Libc.Fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        var moved = Libc.Fcntl(fd, F_DUPFD_CLOEXEC, 10);
         Libc.Close(fd);
         return moved >= 0 ? moved : throw Libc.Error("fcntl(F_DUPFD_CLOEXEC)");
     }

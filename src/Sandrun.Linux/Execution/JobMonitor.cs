@@ -23,7 +23,7 @@ internal sealed unsafe class JobMonitor(
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(2);
     private FailureReason? killReason;
 
-    public (FailureReason Reason, ExitStatus? Status, TimeSpan Wall, long Stdout, long Stderr, bool Truncated, CgroupUsage Usage) Run(int stdoutFd, int stderrFd)
+    public MonitorResult Run(int stdoutFd, int stderrFd, int statusFd)
     {
         var started = TimeProvider.System.GetTimestamp();
         var deadline = Environment.TickCount64 + (long)Math.Min(limits.WallTimeout.TotalMilliseconds, int.MaxValue);
@@ -35,6 +35,7 @@ internal sealed unsafe class JobMonitor(
         var produced = stackalloc long[2];
         var truncated = false;
         ExitStatus? status = null;
+        (long Kind, long Value)? report = null;
         var reaped = false;
         long exitedAt = 0;
         TimeSpan wall = default;
@@ -91,6 +92,7 @@ internal sealed unsafe class JobMonitor(
                 exitedAt = Environment.TickCount64;
                 fds[2].Fd = -1;
                 status = Spawner.Reap(child.Pidfd, child.Pid, out var s) ? s : null;
+                report = ReadInitReport(statusFd);
             }
 
             if (reaped)
@@ -125,7 +127,24 @@ internal sealed unsafe class JobMonitor(
         }
 
         var usage = cgroup.ReadUsage();
-        return (Classify(status, usage), status, wall, produced[0], produced[1], truncated, usage);
+        int? execErrno = report is { Kind: 1 } failed ? (int)failed.Value : null;
+        if (report is { Kind: 2 } waited)
+        {
+            // The payload's own wait status, as sandrun-init saw it.
+            var raw = (int)waited.Value;
+            status = (raw & 0x7f) == 0 ? new ExitStatus((raw >> 8) & 0xff, null) : new ExitStatus(null, raw & 0x7f);
+        }
+
+        var reason = execErrno is not null && killReason is null ? FailureReason.SetupError : Classify(status, usage);
+        return new MonitorResult(reason, execErrno is null ? status : null, wall, produced[0], produced[1], truncated, usage, execErrno);
+    }
+
+    /// <summary>First record sandrun-init wrote: {1, errno} when exec of the payload failed, {2, wait status} when it ended.</summary>
+    private static (long Kind, long Value)? ReadInitReport(int fd)
+    {
+        var record = stackalloc long[2];
+        var r = Libc.Read(fd, (byte*)record, 16);
+        return r == 16 ? (record[0], record[1]) : null;
     }
 
     private FailureReason Classify(ExitStatus? status, CgroupUsage usage)
@@ -153,6 +172,9 @@ internal sealed unsafe class JobMonitor(
 
         return status.Value.ExitCode == 0 ? FailureReason.None : FailureReason.ExitCode;
     }
+
+    /// <summary>How a job ended, as seen by the monitor.</summary>
+    public sealed record MonitorResult(FailureReason Reason, ExitStatus? Status, TimeSpan Wall, long Stdout, long Stderr, bool Truncated, CgroupUsage Usage, int? ExecErrno);
 
     private void Kill(FailureReason reason)
     {

@@ -103,10 +103,14 @@ internal static unsafe partial class Libc
         }
     }
 
-    /// <summary>Writes all of <paramref name="data"/> to a file (cgroupfs/procfs control files take one write).</summary>
-    public static void WriteFile(string path, string data)
+    /// <summary>Writes all of <paramref name="data"/> to a file in one write (cgroupfs/procfs control files).</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="data">ASCII text.</param>
+    /// <param name="create">Create the file if missing. cgroupfs never lets anyone create files, so this only
+    /// matters for plain directory trees standing in for it (tests, dry runs).</param>
+    public static void WriteFile(string path, string data, bool create = false)
     {
-        var fd = Open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0);
+        var fd = Open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT : 0), 0x1a4);
         if (fd < 0)
         {
             throw Error($"open {path}");

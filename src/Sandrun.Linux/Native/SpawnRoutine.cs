@@ -20,6 +20,42 @@ internal static unsafe class SpawnRoutine
         _ => null,
     };
 
+    /// <summary>Name of the embedded sandrun-init ELF for this architecture, or null when unsupported.</summary>
+    public static string? InitName { get; } = RuntimeInformation.ProcessArchitecture switch
+    {
+        Architecture.X64 => "Sandrun.Linux.init.x86_64.elf",
+        Architecture.Arm64 => "Sandrun.Linux.init.arm64.elf",
+        _ => null,
+    };
+
+    /// <summary>
+    /// Puts sandrun-init into a sealed, CLOEXEC memfd: the child execs it with execveat(AT_EMPTY_PATH), so
+    /// nothing needs to be installed on the host or visible in the sandbox.
+    /// </summary>
+    public static int CreateInitMemfd()
+    {
+        const uint MFD_ALLOW_SEALING = 2;
+        const int F_ADD_SEALS = 1033, F_SEAL_ALL = 1 | 2 | 4 | 8;
+        var bytes = ReadBlob(InitName ?? throw new PlatformNotSupportedException($"no sandrun-init for {RuntimeInformation.ProcessArchitecture}"));
+        var fd = Libc.MemfdCreate("sandrun-init", Libc.MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        if (fd < 0)
+        {
+            throw Libc.Error("memfd_create for sandrun-init");
+        }
+
+        fixed (byte* p = bytes)
+        {
+            if (Libc.Write(fd, p, bytes.Length) != bytes.Length || Libc.Fcntl(fd, F_ADD_SEALS, F_SEAL_ALL) != 0)
+            {
+                var error = Libc.Error("write and seal sandrun-init");
+                Libc.Close(fd);
+                throw error;
+            }
+        }
+
+        return Execution.ChildPipes.High(fd, "memfd_create");
+    }
+
     /// <summary>The blob's bytes as embedded in this assembly.</summary>
     public static byte[] ReadBlob(string name)
     {

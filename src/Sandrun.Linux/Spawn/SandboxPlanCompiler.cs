@@ -7,9 +7,9 @@ using Sandrun.Linux.Syscalls;
 namespace Sandrun.Linux.Spawn;
 
 /// <summary>The file descriptors the child inherits, as numbers in the parent.</summary>
-internal readonly record struct ChildFds(int Stdin, int Stdout, int Stderr, int ErrWrite, int SyncRead)
+internal readonly record struct ChildFds(int Stdin, int Stdout, int Stderr, int ErrWrite, int SyncRead, int StatusWrite, int Init)
 {
-    public int[] All => [Stdin, Stdout, Stderr, ErrWrite, SyncRead];
+    public int[] All => [Stdin, Stdout, Stderr, ErrWrite, SyncRead, StatusWrite, Init];
 }
 
 /// <summary>Host facts that change the plan's shape.</summary>
@@ -18,13 +18,14 @@ internal sealed record PlanFeatures(bool UseClone3, bool CgroupIntoClone, bool P
 /// <summary>
 /// Compiles a job (spec + mount plan + policy) into the child's syscall list, in the order the research
 /// settled on: fd hygiene → wait for the parent (maps, cgroup) → become inside-root → mounts → pivot_root →
-/// hostname/rlimits/capabilities → drop to the job uid → NO_NEW_PRIVS → Landlock → stdio → seccomp → execve.
+/// hostname/rlimits/capabilities → drop to the job uid → NO_NEW_PRIVS → Landlock → stdio → seccomp →
+/// execveat(sandrun-init), which runs the payload as pid 2.
 /// </summary>
 internal static class SandboxPlanCompiler
 {
     private const long MS_RDONLY = 1, MS_NOSUID = 2, MS_NODEV = 4, MS_NOEXEC = 8, MS_BIND = 4096, MS_REC = 16384, MS_PRIVATE = 1 << 18;
     private const ulong ATTR_RDONLY = 1, ATTR_NOSUID = 2, ATTR_NODEV = 4, ATTR_NOEXEC = 8;
-    private const long AT_FDCWD = -100, AT_RECURSIVE = 0x8000, MNT_DETACH = 2;
+    private const long AT_FDCWD = -100, AT_RECURSIVE = 0x8000, AT_EMPTY_PATH = 0x1000, MNT_DETACH = 2;
     private const long O_WRONLY = 1, O_CREAT = 0x40, O_EXCL = 0x80, O_CLOEXEC = 0x80000;
     private const int EEXIST = 17;
     private const long PR_CAPBSET_DROP = 24, PR_SET_NO_NEW_PRIVS = 38, PR_CAP_AMBIENT = 47, PR_CAP_AMBIENT_CLEAR_ALL = 4;
@@ -188,9 +189,10 @@ internal static class SandboxPlanCompiler
         b.Step("dup3", "stdin", fds.Stdin, 0, 0);
         b.Step("dup3", "stdout", fds.Stdout, 1, 0);
         b.Step("dup3", "stderr", fds.Stderr, 2, 0);
+        b.Step("dup3", "status pipe for sandrun-init", fds.StatusWrite, 3, 0);
         var empty = b.Bytes(new byte[8]);
         b.Step("rt_sigprocmask", "unblock signals", 2 /* SIG_SETMASK */, empty, StepArg.Null, 8);
-        b.Step("close_range", "mark every other fd close-on-exec", 3, uint.MaxValue, CLOSE_RANGE_CLOEXEC);
+        b.Step("close_range", "mark every other fd close-on-exec", 4, uint.MaxValue, CLOSE_RANGE_CLOEXEC);
 
         // struct sock_fprog { u16 len; (pad); struct sock_filter *filter; }
         var filter = b.Bytes(MemoryMarshal.AsBytes(seccomp));
@@ -199,9 +201,10 @@ internal static class SandboxPlanCompiler
         var fprog = b.BytesWithPointer(fprogBytes, 8, filter);
         b.Step("seccomp", "install the seccomp filter", SECCOMP_SET_MODE_FILTER, 0, fprog);
 
-        var argv = b.PointerArray([.. spec.Argv.Select(a => b.String(a))]);
+        // pid 1 is sandrun-init (see init.c); it execs the payload as pid 2 and reports on fd 3.
+        var argv = b.PointerArray([b.String("sandrun-init"), b.String(executable), .. spec.Argv.Select(a => b.String(a))]);
         var envp = b.PointerArray([.. environment.Select(e => b.String(e))]);
-        b.Step("execve", $"execute {executable}", StepFlags.None, 0, 0, StepKind.Job, b.String(executable), argv, envp);
+        b.Step("execveat", "execute sandrun-init", fds.Init, b.String(string.Empty), argv, envp, AT_EMPTY_PATH);
         return b;
     }
 

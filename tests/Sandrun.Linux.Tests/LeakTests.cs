@@ -1,0 +1,45 @@
+using Sandrun.Abstractions;
+
+namespace Sandrun.Linux.Tests;
+
+/// <summary>After jobs that were killed in every way, nothing is left on the host.</summary>
+[Collection("sandbox")]
+public sealed class LeakTests(SandboxFixture f)
+{
+    [Fact]
+    public async Task Killed_and_crashed_jobs_leave_no_cgroups_mounts_processes_or_directories()
+    {
+        var limits = SandboxFixture.Limits with { WallTimeout = TimeSpan.FromSeconds(2), CpuTime = TimeSpan.FromSeconds(1), MemoryBytes = 48L << 20, OutputBytesPerStream = 10_000 };
+        var jobs = new (string[] Argv, FailureReason Expected)[]
+        {
+            (["sh", "-c", "for i in 1 2 3 4 5; do sleep 60 & done; sleep 60"], FailureReason.Timeout),
+            (["sh", "-c", "while :; do :; done"], FailureReason.CpuLimit),
+            (["python3", "-c", "x = b'x' * (1 << 30)"], FailureReason.MemoryLimit),
+            (["yes"], FailureReason.OutputLimit),
+            (["python3", "-c", "import os\nif os.fork() == 0:\n  os.setsid()\n  import time; time.sleep(60)\n"], FailureReason.None),
+            (["sh", "-c", "kill -SEGV $$"], FailureReason.Signal),
+            (["/nonexistent"], FailureReason.SetupError),
+        };
+
+        foreach (var (argv, expected) in jobs)
+        {
+            var run = await f.RunAsync(argv, limits: limits);
+            Assert.True(expected == run.Result.FailureReason, $"{string.Join(' ', argv)}: {run}");
+        }
+
+        var cancelled = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        using (var ws = f.NewWorkspace())
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+                f.Sandbox.RunAsync(new SandboxSpec(["sleep", "60"], ws.Path, limits), new CollectingSink(), cancelled.Token));
+        }
+
+        Assert.Empty(LeakChecks.ProcessesOwnedBy(f.Sandbox.JobHostUid));
+        Assert.Empty(LeakChecks.ProcessesOwnedBy(f.Options.HostIdBase));
+        Assert.Empty(LeakChecks.JobCgroups(f.Options));
+        Assert.Empty(LeakChecks.Mounts("/run/sandrun"));
+        Assert.Empty(LeakChecks.Mounts(f.Options.StateDirectory));
+        Assert.Empty(Directory.Exists("/run/sandrun-tests") ? Directory.GetDirectories("/run/sandrun-tests") : []);
+        Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(f.Options.StateDirectory, "root")));
+    }
+}
