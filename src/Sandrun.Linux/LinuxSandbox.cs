@@ -27,6 +27,7 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
     private readonly LinuxSandboxOptions options;
     private readonly ILogger logger;
     private readonly Lazy<Runtime> runtime;
+    private readonly JobThreads threads = new();
     private long jobCounter;
 
     /// <summary>Creates the sandbox from options; the host is probed now, set up on first use.</summary>
@@ -71,9 +72,8 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
         var rt = GetRuntime();
         var tcs = new TaskCompletionSource<SandboxResult>(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        // One dedicated thread per job: the spawn and the poll loop block, and a thread whose netns
-        // restore ever failed must die with the job rather than return to a pool.
-        var thread = new Thread(() =>
+        // The spawn and the poll loop block: they run on Sandrun's own job threads, not the thread pool.
+        threads.Run(() =>
         {
             try
             {
@@ -87,13 +87,17 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
                     tcs.TrySetResult(result);
                 }
             }
+            catch (ThreadNetnsException e)
+            {
+                // This thread may still sit in the sandbox network namespace: never run anything else on it.
+                tcs.TrySetException(new SandboxUnavailableException(e.Message, e));
+                throw new RetireThreadException();
+            }
             catch (Exception e)
             {
                 tcs.TrySetException(e);
             }
-        })
-        { IsBackground = true, Name = "sandrun-job" };
-        thread.Start();
+        });
         return tcs.Task;
     }
 
@@ -104,6 +108,7 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
         {
             runtime.Value.Netns?.Dispose();
             Libc.Close(runtime.Value.InitFd);
+            runtime.Value.Etc.Dispose();
         }
     }
 
@@ -157,8 +162,9 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
         var shared = network == NetworkIsolation.SharedEmptyNamespace || (network == NetworkIsolation.Auto && Capabilities.LandlockScopes);
         var netns = shared ? SharedEmptyNetns.Create() : null;
         var seccomp = SeccompCompiler.Compile(DefaultSeccompPolicy.Policy, table);
-        var features = new PlanFeatures(Capabilities.Clone3, cgroups.UsesCloneInto && Capabilities.Clone3, netns is null, Capabilities.LandlockScopes, Capabilities.CapLastCap);
-        var rt = new Runtime(table, cgroups, netns, seccomp, features, SpawnRoutine.CreateInitMemfd());
+        var etc = Mounts.EtcSnapshot.Create(options);
+        var features = new PlanFeatures(Capabilities.Clone3, cgroups.UsesCloneInto && Capabilities.Clone3, netns is null, Capabilities.LandlockScopes, Capabilities.CapLastCap, Mounts.MountPlan.HostEntries(options, etc.Path));
+        var rt = new Runtime(table, cgroups, netns, seccomp, features, SpawnRoutine.CreateInitMemfd(), etc);
         LogReady(logger, cgroups.Description, shared ? "shared-empty-netns" : "per-job-netns", seccomp.Length);
         return rt;
     }
@@ -211,10 +217,12 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
         }
 
         var spawnLatency = Stopwatch.GetElapsedTime(requested);
+        var reaped = false;
         try
         {
             var monitor = new JobMonitor(child, cgroup, spec.Limits, output, options.LimitCheckInterval, cancellationToken);
             var m = monitor.Run(fds.StdoutRead, fds.StderrRead, fds.StatusRead);
+            reaped = m.Reaped;
             return new SandboxResult(m.Reason, m.Status?.ExitCode, m.Status?.Signal, m.Usage.Cpu, m.Usage.MemoryPeakBytes, m.Wall)
             {
                 StdoutBytes = m.Stdout,
@@ -227,8 +235,11 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
         }
         finally
         {
-            Libc.Syscall(Sys.PidfdSendSignal, child.Pidfd, Libc.SIGKILL, 0, 0, 0, 0);
-            Spawner.Reap(child.Pidfd, child.Pid, out _);
+            if (!reaped)
+            {
+                Spawner.KillAndReap(child.Pidfd, child.Pid);
+            }
+
             Libc.Close(child.Pidfd);
         }
     }
@@ -366,5 +377,5 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
     [LoggerMessage(Level = LogLevel.Error, Message = "Sandbox isolation setup failed: {What}")]
     private static partial void LogIsolationFailure(ILogger logger, string what);
 
-    private sealed record Runtime(SyscallTable Table, ICgroupFactory Cgroups, SharedEmptyNetns? Netns, BpfInstruction[] Seccomp, PlanFeatures Features, int InitFd);
+    private sealed record Runtime(SyscallTable Table, ICgroupFactory Cgroups, SharedEmptyNetns? Netns, BpfInstruction[] Seccomp, PlanFeatures Features, int InitFd, Mounts.EtcSnapshot Etc);
 }

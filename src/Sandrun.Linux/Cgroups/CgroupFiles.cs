@@ -1,30 +1,53 @@
 using System.Globalization;
+using System.Text;
 using Sandrun.Linux.Native;
 
 namespace Sandrun.Linux.Cgroups;
 
-/// <summary>Small helpers for cgroupfs control files (no symlink following: cgroupfs has none).</summary>
-internal static class CgroupFiles
+/// <summary>cgroupfs control files, read and written with raw syscalls (they are on every job's hot path).</summary>
+internal static unsafe class CgroupFiles
 {
+    private const int EBUSY = 16, ENOENT = 2;
+
     public static void Write(string path, string value) => Libc.WriteFile(path, value, create: true);
 
-    public static string Read(string path) => File.ReadAllText(path);
+    public static long ReadLong(string path)
+    {
+        Span<byte> buffer = stackalloc byte[64];
+        var n = Read(path, buffer);
+        return long.Parse(Encoding.ASCII.GetString(buffer[..n]).Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture);
+    }
 
-    public static long ReadLong(string path) => long.Parse(Read(path).Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture);
-
-    /// <summary>Value of "key N" in a flat-keyed file (cpu.stat, memory.events, memory.oom_control).</summary>
+    /// <summary>Value of "key N" in a flat-keyed file (cpu.stat, memory.events, memory.oom_control); 0 when absent.</summary>
     public static long ReadKey(string path, string key)
     {
-        foreach (var line in File.ReadLines(path))
+        Span<byte> buffer = stackalloc byte[4096];
+        var text = buffer[..Read(path, buffer)];
+        var k = Encoding.ASCII.GetBytes(key + " ");
+        foreach (var range in text.Split((byte)'\n'))
         {
-            var space = line.IndexOf(' ', StringComparison.Ordinal);
-            if (space > 0 && line.AsSpan(0, space).SequenceEqual(key))
+            var line = text[range];
+            if (line.StartsWith(k))
             {
-                return long.Parse(line.AsSpan(space + 1).Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture);
+                return long.Parse(line[k.Length..], NumberStyles.Integer, CultureInfo.InvariantCulture);
             }
         }
 
         return 0;
+    }
+
+    public static string Read(string path)
+    {
+        Span<byte> buffer = stackalloc byte[4096];
+        return Encoding.ASCII.GetString(buffer[..Read(path, buffer)]);
+    }
+
+    public static void Mkdir(string path)
+    {
+        if (Libc.Mkdir(path, 0x1ed) != 0)
+        {
+            throw Libc.Error($"mkdir {path}");
+        }
     }
 
     public static void MkdirIfMissing(string path)
@@ -41,7 +64,7 @@ internal static class CgroupFiles
         var result = new List<int>();
         try
         {
-            foreach (var line in File.ReadLines(procsFile))
+            foreach (var line in Read(procsFile).Split('\n', StringSplitOptions.RemoveEmptyEntries))
             {
                 if (int.TryParse(line, NumberStyles.Integer, CultureInfo.InvariantCulture, out var pid))
                 {
@@ -49,7 +72,7 @@ internal static class CgroupFiles
                 }
             }
         }
-        catch (IOException)
+        catch (ErrnoException e) when (e.Errno == ENOENT)
         {
         }
 
@@ -82,25 +105,66 @@ internal static class CgroupFiles
         }
     }
 
-    /// <summary>rmdir with retries: a cgroup stays busy briefly after its last process died.</summary>
-    public static void RemoveDirectory(string path, TimeSpan timeout)
+    /// <summary>
+    /// Removes a cgroup. Normally its processes are gone and one rmdir does it; while any remain (EBUSY)
+    /// they are killed and the rmdir retried until <paramref name="timeout"/>.
+    /// </summary>
+    public static void Remove(string dir, TimeSpan timeout)
     {
         var deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
         while (true)
         {
-            try
+            if (Libc.Rmdir(dir) == 0 || Libc.LastErrno == ENOENT)
             {
-                if (Directory.Exists(path))
-                {
-                    Directory.Delete(path);
-                }
-
                 return;
             }
-            catch (IOException) when (Environment.TickCount64 < deadline)
+
+            var errno = Libc.LastErrno;
+            if (errno != EBUSY || Environment.TickCount64 > deadline)
             {
-                Thread.Sleep(2);
+                throw Libc.Error($"rmdir {dir}", errno);
             }
+
+            KillUntilEmpty(Path.Combine(dir, "cgroup.procs"), TimeSpan.FromMilliseconds(100));
+            Thread.Sleep(1);
+        }
+    }
+
+    private static int Read(string path, Span<byte> buffer)
+    {
+        var fd = Libc.Open(path, Libc.O_RDONLY | Libc.O_CLOEXEC | Libc.O_NOFOLLOW, 0);
+        if (fd < 0)
+        {
+            throw Libc.Error($"open {path}");
+        }
+
+        try
+        {
+            var total = 0;
+            fixed (byte* p = buffer)
+            {
+                while (total < buffer.Length)
+                {
+                    var r = Libc.Read(fd, p + total, buffer.Length - total);
+                    if (r < 0)
+                    {
+                        throw Libc.Error($"read {path}");
+                    }
+
+                    if (r == 0)
+                    {
+                        break;
+                    }
+
+                    total += (int)r;
+                }
+            }
+
+            return total;
+        }
+        finally
+        {
+            Libc.Close(fd);
         }
     }
 }

@@ -1,5 +1,7 @@
 using System.Globalization;
 
+using Sandrun.Linux.Native;
+
 namespace Sandrun.Linux.Cgroups;
 
 /// <summary>Removes job cgroups left behind by a server process that died (crash recovery).</summary>
@@ -35,9 +37,9 @@ internal static class CgroupSweeper
     {
         try
         {
-            CgroupFiles.RemoveDirectory(dir, TimeSpan.FromSeconds(2));
+            CgroupFiles.Remove(dir, TimeSpan.FromSeconds(2));
         }
-        catch (IOException)
+        catch (ErrnoException)
         {
             // Still busy: the next start tries again.
         }

@@ -64,9 +64,9 @@ internal sealed class CgroupV1Factory : ICgroupFactory
         var job = new Job(Path.Combine(memoryParent, name), Path.Combine(pidsParent, name), Path.Combine(cpuacctParent, name));
         try
         {
-            Directory.CreateDirectory(job.Memory);
-            Directory.CreateDirectory(job.Pids);
-            Directory.CreateDirectory(job.Cpuacct);
+            CgroupFiles.Mkdir(job.Memory);
+            CgroupFiles.Mkdir(job.Pids);
+            CgroupFiles.Mkdir(job.Cpuacct);
             var bytes = limits.MemoryBytes.ToString(CultureInfo.InvariantCulture);
             CgroupFiles.Write(Path.Combine(job.Memory, "memory.limit_in_bytes"), bytes);
             if (HasMemsw)
@@ -118,13 +118,10 @@ internal sealed class CgroupV1Factory : ICgroupFactory
 
         public void Dispose()
         {
-            foreach (var dir in new[] { Memory, Pids, Cpuacct })
+            // pids first: once it is empty, nothing of the job is left anywhere.
+            foreach (var dir in new[] { Pids, Memory, Cpuacct })
             {
-                if (Directory.Exists(dir))
-                {
-                    CgroupFiles.KillUntilEmpty(Path.Combine(dir, "cgroup.procs"), TimeSpan.FromSeconds(5));
-                    CgroupFiles.RemoveDirectory(dir, TimeSpan.FromSeconds(5));
-                }
+                CgroupFiles.Remove(dir, TimeSpan.FromSeconds(5));
             }
         }
     }

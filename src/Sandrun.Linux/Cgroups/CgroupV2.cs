@@ -51,7 +51,7 @@ internal sealed class CgroupV2Factory : ICgroupFactory
     public IJobCgroup Create(string name, SandboxLimits limits)
     {
         var dir = Path.Combine(parent, name);
-        Directory.CreateDirectory(dir);
+        CgroupFiles.Mkdir(dir);
         var job = new Job(dir, HasKill);
         try
         {
@@ -125,15 +125,7 @@ internal sealed class CgroupV2Factory : ICgroupFactory
         public void Dispose()
         {
             Libc.CloseQuietly(ref fd);
-            if (Directory.Exists(dir))
-            {
-                if (CgroupFiles.Procs(Path.Combine(dir, "cgroup.procs")).Count > 0)
-                {
-                    KillAll();
-                }
-
-                CgroupFiles.RemoveDirectory(dir, TimeSpan.FromSeconds(5));
-            }
+            CgroupFiles.Remove(dir, TimeSpan.FromSeconds(5));
         }
     }
 }

@@ -27,7 +27,7 @@ internal sealed unsafe class JobMonitor(
     {
         var started = TimeProvider.System.GetTimestamp();
         var deadline = Environment.TickCount64 + (long)Math.Min(limits.WallTimeout.TotalMilliseconds, int.MaxValue);
-        var nextCpuCheck = 0L;
+        var nextCpuCheck = Environment.TickCount64 + (long)checkInterval.TotalMilliseconds;
         var fds = stackalloc Libc.PollFd[3];
         fds[0] = new Libc.PollFd { Fd = stdoutFd, Events = Libc.POLLIN };
         fds[1] = new Libc.PollFd { Fd = stderrFd, Events = Libc.POLLIN };
@@ -136,7 +136,7 @@ internal sealed unsafe class JobMonitor(
         }
 
         var reason = execErrno is not null && killReason is null ? FailureReason.SetupError : Classify(status, usage);
-        return new MonitorResult(reason, execErrno is null ? status : null, wall, produced[0], produced[1], truncated, usage, execErrno);
+        return new MonitorResult(reason, execErrno is null ? status : null, wall, produced[0], produced[1], truncated, usage, execErrno, reaped);
     }
 
     /// <summary>First record sandrun-init wrote: {1, errno} when exec of the payload failed, {2, wait status} when it ended.</summary>
@@ -174,7 +174,7 @@ internal sealed unsafe class JobMonitor(
     }
 
     /// <summary>How a job ended, as seen by the monitor.</summary>
-    public sealed record MonitorResult(FailureReason Reason, ExitStatus? Status, TimeSpan Wall, long Stdout, long Stderr, bool Truncated, CgroupUsage Usage, int? ExecErrno);
+    public sealed record MonitorResult(FailureReason Reason, ExitStatus? Status, TimeSpan Wall, long Stdout, long Stderr, bool Truncated, CgroupUsage Usage, int? ExecErrno, bool Reaped);
 
     private void Kill(FailureReason reason)
     {

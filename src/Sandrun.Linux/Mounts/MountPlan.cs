@@ -17,25 +17,21 @@ internal sealed record ProcEntry(string Target) : MountEntry(Target);
 /// <summary>A symlink.</summary>
 internal sealed record SymlinkEntry(string LinkTarget, string Target) : MountEntry(Target);
 
-/// <summary>A small file written into the (later read-only) root.</summary>
-internal sealed record FileEntry(string Contents, string Target) : MountEntry(Target);
-
 /// <summary>
 /// The sandbox filesystem: a tmpfs root made read-only after setup, read-only binds of the interpreter
-/// runtime (/usr and the /bin, /lib* links or dirs), a minimal generated /etc plus a few read-only host
-/// /etc entries, fresh /proc, minimal /dev, size-capped /tmp and /dev/shm, and the read-write workspace.
+/// runtime (/usr and the /bin, /lib* links or dirs), the staged /etc (<see cref="EtcSnapshot"/>), fresh /proc,
+/// minimal /dev (device binds in the read-only root), a size-capped /tmp (/dev/shm points into it), and the
+/// read-write workspace.
 /// </summary>
 internal static class MountPlan
 {
     public const int JobUid = 65534;
     public const int JobGid = 65534;
 
-    public static IReadOnlyList<MountEntry> Create(LinuxSandboxOptions options, SandboxSpec spec)
+    /// <summary>The entries that depend only on the host and options (looked up once, not per job).</summary>
+    public static IReadOnlyList<MountEntry> HostEntries(LinuxSandboxOptions options, string etcSnapshot)
     {
-        var entries = new List<MountEntry>
-        {
-            new TmpfsEntry("/", 4L << 20, 4096, 0x1ed /* 0755 */, NoExec: false, ReadOnlyAfterSetup: true),
-        };
+        var entries = new List<MountEntry>();
 
         foreach (var path in options.RuntimePaths)
         {
@@ -50,27 +46,19 @@ internal static class MountPlan
             }
         }
 
-        entries.Add(new FileEntry($"root:x:0:0:root:/root:/usr/sbin/nologin\nsandbox:x:{JobUid}:{JobGid}:sandbox:/tmp:/bin/sh\n", "/etc/passwd"));
-        entries.Add(new FileEntry($"root:x:0:\nsandbox:x:{JobGid}:\n", "/etc/group"));
-        entries.Add(new FileEntry(options.Hostname + "\n", "/etc/hostname"));
-        entries.Add(new FileEntry($"127.0.0.1\tlocalhost {options.Hostname}\n::1\tlocalhost\n", "/etc/hosts"));
-        entries.Add(new FileEntry("passwd: files\ngroup: files\nhosts: files\n", "/etc/nsswitch.conf"));
-        entries.Add(new FileEntry(string.Empty, "/etc/resolv.conf"));
-        foreach (var path in options.EtcPaths)
-        {
-            if (Directory.Exists(path))
-            {
-                entries.Add(new BindEntry(path, path, IsDirectory: true, ReadOnly: true));
-            }
-            else if (File.Exists(path))
-            {
-                entries.Add(new BindEntry(path, path, IsDirectory: false, ReadOnly: true));
-            }
-        }
+        entries.Add(new BindEntry(etcSnapshot, "/etc", IsDirectory: true, ReadOnly: true));
+        return entries;
+    }
 
+    public static IReadOnlyList<MountEntry> Create(LinuxSandboxOptions options, IReadOnlyList<MountEntry> hostEntries, SandboxSpec spec)
+    {
+        var entries = new List<MountEntry>(hostEntries.Count + 20)
+        {
+            new TmpfsEntry("/", 4L << 20, 4096, 0x1ed /* 0755 */, NoExec: false, ReadOnlyAfterSetup: true),
+        };
+        entries.AddRange(hostEntries);
         entries.Add(new ProcEntry("/proc"));
 
-        entries.Add(new TmpfsEntry("/dev", 64 << 10, 64, 0x1ed, NoExec: true, ReadOnlyAfterSetup: true));
         foreach (var node in new[] { "null", "zero", "full", "random", "urandom" })
         {
             entries.Add(new BindEntry("/dev/" + node, "/dev/" + node, IsDirectory: false, ReadOnly: false, Device: true));
@@ -81,9 +69,10 @@ internal static class MountPlan
         entries.Add(new SymlinkEntry("/proc/self/fd/1", "/dev/stdout"));
         entries.Add(new SymlinkEntry("/proc/self/fd/2", "/dev/stderr"));
 
+        // /dev is a directory of the read-only root; POSIX shared memory lives in the capped /tmp.
         var inodes = Math.Max(1024, spec.Limits.TmpBytes / 4096);
-        entries.Add(new TmpfsEntry("/dev/shm", spec.Limits.TmpBytes, inodes, 0x3ff /* 01777 */, NoExec: true, ReadOnlyAfterSetup: false));
-        entries.Add(new TmpfsEntry("/tmp", spec.Limits.TmpBytes, inodes, 0x3ff, NoExec: false, ReadOnlyAfterSetup: false));
+        entries.Add(new TmpfsEntry("/tmp", spec.Limits.TmpBytes, inodes, 0x3ff /* 01777 */, NoExec: false, ReadOnlyAfterSetup: false));
+        entries.Add(new SymlinkEntry("/tmp", "/dev/shm"));
 
         entries.Add(new BindEntry(spec.WorkspaceDirectory, SandboxSpec.WorkspaceMountPath, IsDirectory: true, ReadOnly: false));
         foreach (var mount in spec.ReadOnlyMounts)

@@ -61,37 +61,33 @@ public static class SeccompCompiler
             list.Add(rule);
         }
 
-        // Syscalls with argument filters first: their verdict depends on arguments, so the kernel's
-        // per-syscall action cache cannot skip the program for them.
-        groups.Sort((a, b) => HasConditions(b.Rules).CompareTo(HasConditions(a.Rules)));
-
+        // Dispatch by binary search over the syscall numbers: ~2·log2(n) instructions per lookup. The kernel
+        // runs the filter for every syscall number when it is attached (to fill its action cache), and again
+        // for every call of an argument-filtered syscall, so a linear chain would cost hundreds of steps.
+        groups.Sort((a, b) => a.Nr.CompareTo(b.Nr));
         var shared = new Dictionary<uint, BpfAssembler.Label>();
         var blocks = new List<(BpfAssembler.Label Label, List<SyscallRule> Rules)>();
-        foreach (var (nr, rules) in groups)
+        var targets = new BpfAssembler.Label[groups.Count];
+        for (var i = 0; i < groups.Count; i++)
         {
-            BpfAssembler.Label target;
+            var rules = groups[i].Rules;
             if (rules[0].Conditions.Count == 0)
             {
                 var value = rules[0].Action.ReturnValue;
-                if (!shared.TryGetValue(value, out target))
+                if (!shared.TryGetValue(value, out targets[i]))
                 {
-                    target = asm.NewLabel();
-                    shared[value] = target;
+                    targets[i] = asm.NewLabel();
+                    shared[value] = targets[i];
                 }
             }
             else
             {
-                target = asm.NewLabel();
-                blocks.Add((target, rules));
+                targets[i] = asm.NewLabel();
+                blocks.Add((targets[i], rules));
             }
-
-            var thisOne = asm.NewLabel();
-            var next = asm.NewLabel();
-            asm.JumpIfEqual((uint)nr, thisOne, next);
-            asm.Mark(thisOne);
-            asm.Goto(target);
-            asm.Mark(next);
         }
+
+        EmitSearch(asm, groups.Select(g => g.Nr).ToArray(), targets, 0, groups.Count, deny);
 
         asm.Mark(deny);
         asm.Return(policy.DefaultAction.ReturnValue);
@@ -126,7 +122,38 @@ public static class SeccompCompiler
         return asm.Build();
     }
 
-    private static bool HasConditions(List<SyscallRule> rules) => rules.Exists(r => r.Conditions.Count > 0);
+    /// <summary>Emits a search over numbers[lo..hi) (sorted); A holds the syscall number throughout.</summary>
+    private static void EmitSearch(BpfAssembler asm, int[] numbers, BpfAssembler.Label[] targets, int lo, int hi, BpfAssembler.Label miss)
+    {
+        const int LinearLeaf = 4;
+        if (hi - lo <= LinearLeaf)
+        {
+            for (var i = lo; i < hi; i++)
+            {
+                var hit = asm.NewLabel();
+                var next = asm.NewLabel();
+                asm.JumpIfEqual((uint)numbers[i], hit, next);
+                asm.Mark(hit);
+                asm.Goto(targets[i]);
+                asm.Mark(next);
+            }
+
+            asm.Goto(miss);
+            return;
+        }
+
+        var mid = (lo + hi) / 2;
+        var upper = asm.NewLabel();
+        var lower = asm.NewLabel();
+        var toUpper = asm.NewLabel();
+        asm.JumpIfGreaterOrEqual((uint)numbers[mid], toUpper, lower);
+        asm.Mark(toUpper);
+        asm.Goto(upper);
+        asm.Mark(lower);
+        EmitSearch(asm, numbers, targets, lo, mid, miss);
+        asm.Mark(upper);
+        EmitSearch(asm, numbers, targets, mid, hi, miss);
+    }
 
     /// <summary>Falls through when the condition holds, jumps to <paramref name="fail"/> otherwise.</summary>
     private static void EmitCondition(BpfAssembler asm, ArgCondition c, BpfAssembler.Label fail)

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
 using System.Text;
 using Sandrun.Linux.Syscalls;
@@ -43,7 +44,7 @@ internal enum StepKind
 internal sealed class PlanBuilder(SyscallTable table)
 {
     private readonly List<PlanStep> steps = [];
-    private readonly List<byte> data = [];
+    private readonly ArrayBufferWriter<byte> data = new(16 * 1024);
     private readonly List<(int At, int Target)> relocations = [];
 
     public SyscallTable Table { get; } = table;
@@ -57,21 +58,19 @@ internal sealed class PlanBuilder(SyscallTable table)
             throw new ArgumentException("strings passed to the kernel cannot contain NUL", nameof(value));
         }
 
-        var bytes = Encoding.UTF8.GetBytes(value);
-        var r = Bytes(bytes, 1);
-        data.Add(0);
-        return r;
+        var offset = data.WrittenCount;
+        var span = data.GetSpan(Encoding.UTF8.GetMaxByteCount(value.Length) + 1);
+        var n = Encoding.UTF8.GetBytes(value, span);
+        span[n] = 0;
+        data.Advance(n + 1);
+        return new DataRef(offset);
     }
 
     public DataRef Bytes(ReadOnlySpan<byte> bytes, int alignment = 8)
     {
         Align(alignment);
-        var offset = data.Count;
-        foreach (var b in bytes)
-        {
-            data.Add(b);
-        }
-
+        var offset = data.WrittenCount;
+        data.Write(bytes);
         return new DataRef(offset);
     }
 
@@ -93,14 +92,14 @@ internal sealed class PlanBuilder(SyscallTable table)
     public DataRef PointerArray(IReadOnlyList<DataRef> items)
     {
         Align(8);
-        var offset = data.Count;
+        var offset = data.WrittenCount;
         foreach (var item in items)
         {
-            relocations.Add((data.Count, item.Offset));
-            data.AddRange(new byte[8]);
+            relocations.Add((data.WrittenCount, item.Offset));
+            Zeros(8);
         }
 
-        data.AddRange(new byte[8]);
+        Zeros(8);
         return new DataRef(offset);
     }
 
@@ -126,13 +125,13 @@ internal sealed class PlanBuilder(SyscallTable table)
         var cloneSize = Align(sizeof(CloneArgs), 64);
         var stepsSize = steps.Count * sizeof(NativeStep);
         var dataOffset = headerSize + cloneSize + stepsSize + 64;
-        var stackOffset = Align(dataOffset + data.Count + 8, 64);
+        var stackOffset = Align(dataOffset + data.WrittenCount + 8, 64);
         var total = stackOffset + stackSize;
 
         var block = (byte*)NativeMemory.AlignedAlloc((nuint)total, 64);
         NativeMemory.Clear(block, (nuint)total);
         var dataBase = block + dataOffset;
-        CollectionsMarshal.AsSpan(data).CopyTo(new Span<byte>(dataBase, data.Count));
+        data.WrittenSpan.CopyTo(new Span<byte>(dataBase, data.WrittenCount));
         foreach (var (at, target) in relocations)
         {
             *(long*)(dataBase + at) = (long)(dataBase + target);
@@ -196,9 +195,16 @@ internal sealed class PlanBuilder(SyscallTable table)
 
     private void Align(int alignment)
     {
-        while (data.Count % alignment != 0)
+        var pad = (alignment - (data.WrittenCount % alignment)) % alignment;
+        Zeros(pad);
+    }
+
+    private void Zeros(int count)
+    {
+        if (count > 0)
         {
-            data.Add(0);
+            data.GetSpan(count)[..count].Clear();
+            data.Advance(count);
         }
     }
 }

@@ -13,7 +13,7 @@ internal readonly record struct ChildFds(int Stdin, int Stdout, int Stderr, int 
 }
 
 /// <summary>Host facts that change the plan's shape.</summary>
-internal sealed record PlanFeatures(bool UseClone3, bool CgroupIntoClone, bool PerJobNetns, bool LandlockScopes, int CapLastCap);
+internal sealed record PlanFeatures(bool UseClone3, bool CgroupIntoClone, bool PerJobNetns, bool LandlockScopes, int CapLastCap, IReadOnlyList<MountEntry> HostMounts);
 
 /// <summary>
 /// Compiles a job (spec + mount plan + policy) into the child's syscall list, in the order the research
@@ -26,7 +26,7 @@ internal static class SandboxPlanCompiler
     private const long MS_RDONLY = 1, MS_NOSUID = 2, MS_NODEV = 4, MS_NOEXEC = 8, MS_BIND = 4096, MS_REC = 16384, MS_PRIVATE = 1 << 18;
     private const ulong ATTR_RDONLY = 1, ATTR_NOSUID = 2, ATTR_NODEV = 4, ATTR_NOEXEC = 8;
     private const long AT_FDCWD = -100, AT_RECURSIVE = 0x8000, AT_EMPTY_PATH = 0x1000, MNT_DETACH = 2;
-    private const long O_WRONLY = 1, O_CREAT = 0x40, O_EXCL = 0x80, O_CLOEXEC = 0x80000;
+    private const long O_WRONLY = 1, O_CREAT = 0x40, O_CLOEXEC = 0x80000;
     private const int EEXIST = 17;
     private const long PR_CAPBSET_DROP = 24, PR_SET_NO_NEW_PRIVS = 38, PR_CAP_AMBIENT = 47, PR_CAP_AMBIENT_CLEAR_ALL = 4;
     private const long RLIMIT_CPU = 0, RLIMIT_FSIZE = 1, RLIMIT_STACK = 3, RLIMIT_CORE = 4, RLIMIT_NOFILE = 7;
@@ -76,7 +76,7 @@ internal static class SandboxPlanCompiler
 
         var created = new HashSet<string>(StringComparer.Ordinal) { "/" };
         var readOnlyLater = new List<(string Path, ulong Attr)>();
-        foreach (var entry in MountPlan.Create(options, spec))
+        foreach (var entry in MountPlan.Create(options, features.HostMounts, spec))
         {
             var target = entry.Target == "/" ? root : root + entry.Target;
             if (entry.Target != "/")
@@ -126,17 +126,6 @@ internal static class SandboxPlanCompiler
                     break;
                 case SymlinkEntry link:
                     b.Step("symlinkat", $"symlink {entry.Target}", b.String(link.LinkTarget), AT_FDCWD, b.String(target));
-                    break;
-                case FileEntry file:
-                    b.Step("openat", $"create {entry.Target}", StepFlags.SaveResult, 0, 0, StepKind.Isolation,
-                        AT_FDCWD, b.String(target), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0x1a4);
-                    var bytes = System.Text.Encoding.UTF8.GetBytes(file.Contents);
-                    if (bytes.Length > 0)
-                    {
-                        b.Step("write", $"write {entry.Target}", StepFlags.RequirePositive, 0, 0, StepKind.Isolation, StepArg.Slot(0), b.Bytes(bytes), bytes.Length);
-                    }
-
-                    b.Step("close", $"close {entry.Target}", StepArg.Slot(0));
                     break;
                 default:
                     throw new InvalidOperationException($"unknown mount entry {entry.GetType().Name}");

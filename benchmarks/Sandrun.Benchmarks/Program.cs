@@ -1,0 +1,23 @@
+using BenchmarkDotNet.Running;
+using Sandrun.Benchmarks;
+
+// spawn  : whole-process harness, sandbox start→exit latency vs bare exec and bwrap (ratios, same run)
+// micro  : BenchmarkDotNet micro benchmarks (seccomp and spawn-plan compilation)
+return args.FirstOrDefault() switch
+{
+    "spawn" => await SpawnLatency.RunAsync(args[1..]),
+    "micro" => Micro(args[1..]),
+    _ => Usage(),
+};
+
+static int Micro(string[] args)
+{
+    BenchmarkSwitcher.FromAssembly(typeof(SpawnLatency).Assembly).Run(args);
+    return 0;
+}
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: Sandrun.Benchmarks spawn [--iterations N] | micro [BenchmarkDotNet args]");
+    return 2;
+}

@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Sandrun.Abstractions;
+using Sandrun.Linux;
+using Sandrun.Linux.Workspace;
+
+namespace Sandrun.Benchmarks;
+
+/// <summary>
+/// Start→exit→reaped latency of /bin/true: Sandrun with full isolation (both network modes), a bare
+/// fork+exec (Process.Start), and bwrap with equivalent isolation — all measured in the same run and
+/// reported as ratios. Variants run in alternating blocks rather than strictly interleaved: a per-job
+/// netns is torn down asynchronously by the kernel, and that work would otherwise be billed to the next
+/// variant in line.
+/// </summary>
+internal static class SpawnLatency
+{
+    private static readonly string[] BwrapArgs =
+    [
+        "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup", "--unshare-net",
+        "--uid", "65534", "--gid", "65534", "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin",
+        "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/sbin", "/sbin",
+        "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--cap-drop", "ALL", "--die-with-parent", "/bin/true",
+    ];
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var iterations = args.Length >= 2 && args[0] == "--iterations" ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1000;
+        using var shared = new LinuxSandbox(Options.Create(new LinuxSandboxOptions { Network = NetworkIsolation.SharedEmptyNamespace }), NullLogger<LinuxSandbox>.Instance);
+        using var perJob = new LinuxSandbox(Options.Create(new LinuxSandboxOptions { Network = NetworkIsolation.PerJobNamespace }), NullLogger<LinuxSandbox>.Instance);
+        using var ws = TmpfsWorkspace.Create(Path.Combine("/run/sandrun/bench", Guid.NewGuid().ToString("n")), 1 << 20, shared.JobHostUid, shared.JobHostGid);
+        var spec = new SandboxSpec(["/bin/true"], ws.Path, SandboxLimits.Default);
+        var hasBwrap = File.Exists("/usr/bin/bwrap");
+
+        var variants = new List<(string Name, Func<Task> Run)>
+        {
+            ("sandrun (7 ns: shared empty netns)", async () => Record(Check(await shared.RunAsync(spec, NullOutputSink.Instance)))),
+            ("sandrun (7 ns: per-job netns)", async () => _ = Check(await perJob.RunAsync(spec, NullOutputSink.Instance))),
+            ("bare fork+exec (Process.Start)", () => Exec("/bin/true", [])),
+        };
+        if (hasBwrap)
+        {
+            variants.Add(("bwrap (6 ns + netns, ro /usr, proc, dev, tmpfs)", () => Exec("/usr/bin/bwrap", BwrapArgs)));
+        }
+
+        Console.WriteLine($"# /bin/true start→exit latency, {iterations} iterations per variant after {Math.Min(100, iterations)} warm-up, interleaved");
+        Console.WriteLine($"# machine: {Environment.ProcessorCount} CPUs, kernel {File.ReadAllText("/proc/sys/kernel/osrelease").Trim()}, {shared.Describe()}");
+        var samples = variants.Select(_ => new List<double>(iterations)).ToArray();
+        for (var i = 0; i < Math.Min(100, iterations); i++)
+        {
+            foreach (var (_, run) in variants)
+            {
+                await run();
+            }
+        }
+
+        const int Block = 50;
+        for (var done = 0; done < iterations; done += Block)
+        {
+            for (var v = 0; v < variants.Count; v++)
+            {
+                for (var i = done; i < Math.Min(iterations, done + Block); i++)
+                {
+                    var start = Stopwatch.GetTimestamp();
+                    await variants[v].Run();
+                    samples[v].Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds);
+                }
+            }
+        }
+
+        var p50 = samples.Select(s => Percentile(s, 50)).ToArray();
+        var p99 = samples.Select(s => Percentile(s, 99)).ToArray();
+        Console.WriteLine($"{"variant",-52} {"p50 µs",9} {"p90 µs",9} {"p99 µs",9}");
+        for (var v = 0; v < variants.Count; v++)
+        {
+            Console.WriteLine($"{variants[v].Name,-52} {p50[v],9:F0} {Percentile(samples[v], 90),9:F0} {p99[v],9:F0}");
+        }
+
+        Console.WriteLine();
+        Console.WriteLine($"sandrun (shared netns) phases, p50 µs: request→init exec {Percentile(SpawnSamples, 50):F0}, payload exec→exit {Percentile(WallSamples, 50):F0}");
+        for (var v = 0; v < 2; v++)
+        {
+            Console.WriteLine($"{variants[v].Name}: p50 = {p50[v] / p50[2]:F2} × bare exec (target ≤ 2.5)"
+                + (hasBwrap ? $", {p50[v] / p50[3]:F2} × bwrap (target ≤ 0.5); p99 {p99[v] / p99[3]:F2} × bwrap" : ", bwrap not installed"));
+        }
+
+        return 0;
+    }
+
+    private static readonly List<double> SpawnSamples = [];
+    private static readonly List<double> WallSamples = [];
+
+    private static void Record(SandboxResult result)
+    {
+        SpawnSamples.Add(result.SpawnLatency.TotalMicroseconds);
+        WallSamples.Add(result.WallTime.TotalMicroseconds);
+    }
+
+    private static SandboxResult Check(SandboxResult result) => result.Succeeded
+        ? result
+        : throw new InvalidOperationException($"sandboxed /bin/true failed: {result.FailureReason} {result.Detail}");
+
+    private static async Task Exec(string program, string[] args)
+    {
+        using var process = Process.Start(new ProcessStartInfo(program, args) { UseShellExecute = false })!;
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{program} exited {process.ExitCode}");
+        }
+    }
+
+    private static double Percentile(List<double> values, double p)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Length) - 1, 0, sorted.Length - 1)];
+    }
+}
