@@ -21,7 +21,7 @@ public class CompileBenchmarks
     public void Setup()
     {
         seccomp = SeccompCompiler.Compile(DefaultSeccompPolicy.Policy);
-        features = new PlanFeatures(true, false, false, true, 40, MountPlan.HostEntries(options, "/run/sandrun/etc"));
+        features = new PlanFeatures(true, false, false, true, 40, MountPlan.HostEntries(options, "/run/sandrun/etc", "/run/sandrun/dev"));
     }
 
     /// <summary>Once per process.</summary>

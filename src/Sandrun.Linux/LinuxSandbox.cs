@@ -27,8 +27,8 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
     private readonly LinuxSandboxOptions options;
     private readonly ILogger logger;
     private readonly Lazy<Runtime> runtime;
+    private const int CgroupPoolSize = 4;
     private readonly JobThreads threads = new();
-    private long jobCounter;
 
     /// <summary>Creates the sandbox from options; the host is probed now, set up on first use.</summary>
     public LinuxSandbox(IOptions<LinuxSandboxOptions> options, ILogger<LinuxSandbox>? logger = null)
@@ -73,19 +73,25 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
         var tcs = new TaskCompletionSource<SandboxResult>(TaskCreationOptions.RunContinuationsAsynchronously);
 
         // The spawn and the poll loop block: they run on Sandrun's own job threads, not the thread pool.
+        // The result is published as soon as the job is reaped and accounted; removing its cgroups and
+        // closing its fds happens right after, on the same thread, off the caller's critical path.
+        void Publish(SandboxResult result)
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                tcs.TrySetCanceled(cancellationToken);
+            }
+            else
+            {
+                tcs.TrySetResult(result);
+            }
+        }
+
         threads.Run(() =>
         {
             try
             {
-                var result = Run(rt, spec, output, cancellationToken);
-                if (cancellationToken.IsCancellationRequested)
-                {
-                    tcs.TrySetCanceled(cancellationToken);
-                }
-                else
-                {
-                    tcs.TrySetResult(result);
-                }
+                Run(rt, spec, output, Publish, cancellationToken);
             }
             catch (ThreadNetnsException e)
             {
@@ -95,7 +101,10 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
             }
             catch (Exception e)
             {
-                tcs.TrySetException(e);
+                if (!tcs.TrySetException(e))
+                {
+                    LogCleanupFailure(logger, e);
+                }
             }
         });
         return tcs.Task;
@@ -106,9 +115,11 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
     {
         if (runtime.IsValueCreated)
         {
+            runtime.Value.Cgroups.Dispose();
             runtime.Value.Netns?.Dispose();
             Libc.Close(runtime.Value.InitFd);
             runtime.Value.Etc.Dispose();
+            runtime.Value.Dev.Dispose();
         }
     }
 
@@ -160,26 +171,46 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
         }
 
         var shared = network == NetworkIsolation.SharedEmptyNamespace || (network == NetworkIsolation.Auto && Capabilities.LandlockScopes);
-        var netns = shared ? SharedEmptyNetns.Create() : null;
         var seccomp = SeccompCompiler.Compile(DefaultSeccompPolicy.Policy, table);
-        var etc = Mounts.EtcSnapshot.Create(options);
-        var features = new PlanFeatures(Capabilities.Clone3, cgroups.UsesCloneInto && Capabilities.Clone3, netns is null, Capabilities.LandlockScopes, Capabilities.CapLastCap, Mounts.MountPlan.HostEntries(options, etc.Path));
-        var rt = new Runtime(table, cgroups, netns, seccomp, features, SpawnRoutine.CreateInitMemfd(), etc);
+        var pool = new CgroupPool(cgroups, CgroupPoolSize);
+        SharedEmptyNetns? netns = null;
+        Mounts.EtcSnapshot? etc = null;
+        Mounts.DevSnapshot? dev = null;
+        Runtime rt;
+        try
+        {
+            netns = shared ? SharedEmptyNetns.Create() : null;
+            etc = Mounts.EtcSnapshot.Create(options);
+            dev = Mounts.DevSnapshot.Create(options.StateDirectory);
+            var features = new PlanFeatures(Capabilities.Clone3, cgroups.UsesCloneInto && Capabilities.Clone3, netns is null, Capabilities.LandlockScopes,
+                Capabilities.CapLastCap, Mounts.MountPlan.HostEntries(options, etc.Path, dev.Path));
+            rt = new Runtime(table, pool, netns, seccomp, features, SpawnRoutine.CreateInitMemfd(), etc, dev);
+        }
+        catch
+        {
+            pool.Dispose();
+            netns?.Dispose();
+            etc?.Dispose();
+            dev?.Dispose();
+            throw;
+        }
+
         LogReady(logger, cgroups.Description, shared ? "shared-empty-netns" : "per-job-netns", seccomp.Length);
         return rt;
     }
 
-    private SandboxResult Run(Runtime rt, SandboxSpec spec, ISandboxOutputSink output, CancellationToken cancellationToken)
+    private void Run(Runtime rt, SandboxSpec spec, ISandboxOutputSink output, Action<SandboxResult> publish, CancellationToken cancellationToken)
     {
         var requested = Stopwatch.GetTimestamp();
         var executable = ResolveExecutable(spec);
         if (executable is null)
         {
-            return SetupError($"program '{spec.Argv[0]}' was not found in the sandbox PATH ({options.Path})");
+            publish(SetupError($"program '{spec.Argv[0]}' was not found in the sandbox PATH ({options.Path})"));
+            return;
         }
 
-        var name = string.Create(CultureInfo.InvariantCulture, $"job-{Interlocked.Increment(ref jobCounter)}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))}");
-        using var cgroup = rt.Cgroups.Create(name, spec.Limits);
+        using var cgroup = rt.Cgroups.Take();
+        cgroup.Apply(spec.Limits);
         using var fds = ChildPipes.Create(spec.Stdin.Span);
         ClonedChild child;
         using (var plan = SandboxPlanCompiler.Compile(rt.Table, options, spec, executable, BuildEnvironment(spec), fds.ForChild(rt.InitFd), rt.Features, rt.Seccomp)
@@ -208,7 +239,8 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
                 var what = outcome.FailedStep is { } step ? $"{step.Description} ({step.Syscall}): {Libc.Describe(outcome.Errno)}" : $"plan step failed: {Libc.Describe(outcome.Errno)}";
                 if (outcome.FailedStep?.Kind == StepKind.Job)
                 {
-                    return SetupError(what);
+                    publish(SetupError(what));
+                    return;
                 }
 
                 LogIsolationFailure(logger, what);
@@ -223,7 +255,7 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
             var monitor = new JobMonitor(child, cgroup, spec.Limits, output, options.LimitCheckInterval, cancellationToken);
             var m = monitor.Run(fds.StdoutRead, fds.StderrRead, fds.StatusRead);
             reaped = m.Reaped;
-            return new SandboxResult(m.Reason, m.Status?.ExitCode, m.Status?.Signal, m.Usage.Cpu, m.Usage.MemoryPeakBytes, m.Wall)
+            publish(new SandboxResult(m.Reason, m.Status?.ExitCode, m.Status?.Signal, m.Usage.Cpu, m.Usage.MemoryPeakBytes, m.Wall)
             {
                 StdoutBytes = m.Stdout,
                 StderrBytes = m.Stderr,
@@ -231,7 +263,7 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
                 SpawnLatency = spawnLatency,
                 Detail = m.ExecErrno is { } errno ? $"execute {executable}: {Libc.Describe(errno)}"
                     : m.Status is null && m.Reason == FailureReason.SetupError ? "the exit status was collected by another component (ECHILD)" : null,
-            };
+            });
         }
         finally
         {
@@ -374,8 +406,11 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "Sandbox ready: cgroup {Cgroup}, network {Network}, seccomp filter of {Instructions} instructions")]
     private static partial void LogReady(ILogger logger, string cgroup, string network, int instructions);
 
+    [LoggerMessage(Level = LogLevel.Error, Message = "Cleanup after a job failed (cgroup or fd left behind)")]
+    private static partial void LogCleanupFailure(ILogger logger, Exception exception);
+
     [LoggerMessage(Level = LogLevel.Error, Message = "Sandbox isolation setup failed: {What}")]
     private static partial void LogIsolationFailure(ILogger logger, string what);
 
-    private sealed record Runtime(SyscallTable Table, ICgroupFactory Cgroups, SharedEmptyNetns? Netns, BpfInstruction[] Seccomp, PlanFeatures Features, int InitFd, Mounts.EtcSnapshot Etc);
+    private sealed record Runtime(SyscallTable Table, CgroupPool Cgroups, SharedEmptyNetns? Netns, BpfInstruction[] Seccomp, PlanFeatures Features, int InitFd, Mounts.EtcSnapshot Etc, Mounts.DevSnapshot Dev);
 }

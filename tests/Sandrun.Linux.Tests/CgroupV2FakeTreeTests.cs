@@ -47,7 +47,8 @@ public sealed class CgroupV2FakeTreeTests : IDisposable
         Directory.Delete(jobDir, true);
 
         // The kernel creates control files with the directory; memory.swap.max only exists with swap accounting.
-        var job = factory.Create("job2", SandboxLimits.Default with { MemoryBytes = 64L << 20, MaxProcesses = 9 });
+        var job = factory.Create("job2");
+        job.Apply(SandboxLimits.Default with { MemoryBytes = 64L << 20, MaxProcesses = 9 });
         Assert.Equal((64L << 20).ToString(CultureInfo.InvariantCulture), File.ReadAllText(Path.Combine(jobDir, "memory.max")));
         Assert.Equal("9", File.ReadAllText(Path.Combine(jobDir, "pids.max")));
         Assert.False(File.Exists(Path.Combine(jobDir, "memory.swap.max")));

@@ -31,15 +31,37 @@ internal static class LeakChecks
         return result;
     }
 
-    /// <summary>Job cgroups of this process still present, in every v1 controller used.</summary>
-    public static List<string> JobCgroups(LinuxSandboxOptions options)
+    /// <summary>
+    /// Names of job cgroups of this process still present in any v1 controller. A job's cgroups are removed
+    /// right after its result is published, so this waits up to a second for the last ones to go.
+    /// </summary>
+    /// <param name="options">The sandbox's options.</param>
+    /// <param name="allowPooled">How many empty, pre-created cgroups a live sandbox may keep warm.</param>
+    public static List<string> JobCgroups(LinuxSandboxOptions options, int allowPooled = 0)
+    {
+        var deadline = Environment.TickCount64 + 1000;
+        while (true)
+        {
+            var left = CurrentJobCgroups(options);
+            if (left.Count <= allowPooled || Environment.TickCount64 > deadline)
+            {
+                return left;
+            }
+
+            Thread.Sleep(10);
+        }
+    }
+
+    private static List<string> CurrentJobCgroups(LinuxSandboxOptions options)
     {
         var pid = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
         return new[] { "memory", "pids", "cpuacct", "cpu,cpuacct", "unified" }
             .Select(c => Path.Combine(options.CgroupV1Root, c, options.CgroupName, pid))
             .Where(Directory.Exists)
             .SelectMany(Directory.GetDirectories)
-            .ToList();
+            .Select(Path.GetFileName)
+            .Distinct()
+            .ToList()!;
     }
 
     /// <summary>Mounts on the host that belong to the sandbox's own state or test workspaces.</summary>

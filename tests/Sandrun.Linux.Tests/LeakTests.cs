@@ -1,8 +1,9 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using Sandrun.Abstractions;
 
 namespace Sandrun.Linux.Tests;
 
-/// <summary>After jobs that were killed in every way, nothing is left on the host.</summary>
+/// <summary>After jobs that were killed in every way and the sandbox is disposed, nothing is left on the host.</summary>
 [Collection("sandbox")]
 public sealed class LeakTests(SandboxFixture f)
 {
@@ -21,24 +22,32 @@ public sealed class LeakTests(SandboxFixture f)
             (["/nonexistent"], FailureReason.SetupError),
         };
 
+        var options = new LinuxSandboxOptions { CgroupName = "sandrun-leaktest", StateDirectory = "/run/sandrun-leaktest" };
+        var sandbox = new LinuxSandbox(options, NullLogger.Instance, null);
         foreach (var (argv, expected) in jobs)
         {
-            var run = await f.RunAsync(argv, limits: limits);
-            Assert.True(expected == run.Result.FailureReason, $"{string.Join(' ', argv)}: {run}");
+            using var ws = f.NewWorkspace();
+            var sink = new CollectingSink();
+            var result = await sandbox.RunAsync(new SandboxSpec(argv, ws.Path, limits), sink);
+            Assert.True(expected == result.FailureReason, $"{string.Join(' ', argv)}: {result} {sink.Stderr}");
         }
 
         var cancelled = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
         using (var ws = f.NewWorkspace())
         {
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
-                f.Sandbox.RunAsync(new SandboxSpec(["sleep", "60"], ws.Path, limits), new CollectingSink(), cancelled.Token));
+                sandbox.RunAsync(new SandboxSpec(["sleep", "60"], ws.Path, limits), new CollectingSink(), cancelled.Token));
         }
+
+        Assert.Empty(LeakChecks.ProcessesOwnedBy(sandbox.JobHostUid));
+        sandbox.Dispose();
+        Assert.Empty(LeakChecks.JobCgroups(options));
+        Assert.Empty(LeakChecks.Mounts(options.StateDirectory));
+        Assert.Equal(["root"], Directory.GetFileSystemEntries(options.StateDirectory).Select(Path.GetFileName));
 
         Assert.Empty(LeakChecks.ProcessesOwnedBy(f.Sandbox.JobHostUid));
         Assert.Empty(LeakChecks.ProcessesOwnedBy(f.Options.HostIdBase));
-        Assert.Empty(LeakChecks.JobCgroups(f.Options));
-        Assert.Empty(LeakChecks.Mounts("/run/sandrun"));
-        Assert.Empty(LeakChecks.Mounts(f.Options.StateDirectory));
+        Assert.Empty(LeakChecks.Mounts("/run/sandrun-tests"));
         Assert.Empty(Directory.Exists("/run/sandrun-tests") ? Directory.GetDirectories("/run/sandrun-tests") : []);
         Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(f.Options.StateDirectory, "root")));
     }

@@ -59,27 +59,14 @@ internal sealed class CgroupV1Factory : ICgroupFactory
 
     private bool HasMemsw { get; }
 
-    public IJobCgroup Create(string name, SandboxLimits limits)
+    public IJobCgroup Create(string name)
     {
-        var job = new Job(Path.Combine(memoryParent, name), Path.Combine(pidsParent, name), Path.Combine(cpuacctParent, name));
+        var job = new Job(Path.Combine(memoryParent, name), Path.Combine(pidsParent, name), Path.Combine(cpuacctParent, name), HasMemsw);
         try
         {
             CgroupFiles.Mkdir(job.Memory);
             CgroupFiles.Mkdir(job.Pids);
             CgroupFiles.Mkdir(job.Cpuacct);
-            var bytes = limits.MemoryBytes.ToString(CultureInfo.InvariantCulture);
-            CgroupFiles.Write(Path.Combine(job.Memory, "memory.limit_in_bytes"), bytes);
-            if (HasMemsw)
-            {
-                // memory+swap equal to memory: no swap at all.
-                CgroupFiles.Write(Path.Combine(job.Memory, "memory.memsw.limit_in_bytes"), bytes);
-            }
-            else
-            {
-                CgroupFiles.Write(Path.Combine(job.Memory, "memory.swappiness"), "0");
-            }
-
-            CgroupFiles.Write(Path.Combine(job.Pids, "pids.max"), limits.MaxProcesses.ToString(CultureInfo.InvariantCulture));
             return job;
         }
         catch
@@ -89,7 +76,7 @@ internal sealed class CgroupV1Factory : ICgroupFactory
         }
     }
 
-    private sealed class Job(string memory, string pids, string cpuacct) : IJobCgroup
+    private sealed class Job(string memory, string pids, string cpuacct, bool hasMemsw) : IJobCgroup
     {
         public string Memory { get; } = memory;
 
@@ -98,6 +85,23 @@ internal sealed class CgroupV1Factory : ICgroupFactory
         public string Cpuacct { get; } = cpuacct;
 
         public int CloneIntoFd => -1;
+
+        public void Apply(SandboxLimits limits)
+        {
+            // memory before memory+swap (memsw must stay ≥ memory); both equal: no swap at all.
+            var bytes = limits.MemoryBytes.ToString(CultureInfo.InvariantCulture);
+            CgroupFiles.Write(Path.Combine(Memory, "memory.limit_in_bytes"), bytes);
+            if (hasMemsw)
+            {
+                CgroupFiles.Write(Path.Combine(Memory, "memory.memsw.limit_in_bytes"), bytes);
+            }
+            else
+            {
+                CgroupFiles.Write(Path.Combine(Memory, "memory.swappiness"), "0");
+            }
+
+            CgroupFiles.Write(Path.Combine(Pids, "pids.max"), limits.MaxProcesses.ToString(CultureInfo.InvariantCulture));
+        }
 
         public void Attach(int pid)
         {

@@ -48,20 +48,13 @@ internal sealed class CgroupV2Factory : ICgroupFactory
 
     private bool HasKill { get; }
 
-    public IJobCgroup Create(string name, SandboxLimits limits)
+    public IJobCgroup Create(string name)
     {
         var dir = Path.Combine(parent, name);
         CgroupFiles.Mkdir(dir);
         var job = new Job(dir, HasKill);
         try
         {
-            CgroupFiles.Write(Path.Combine(dir, "memory.max"), limits.MemoryBytes.ToString(CultureInfo.InvariantCulture));
-            if (File.Exists(Path.Combine(dir, "memory.swap.max")))
-            {
-                CgroupFiles.Write(Path.Combine(dir, "memory.swap.max"), "0");
-            }
-
-            CgroupFiles.Write(Path.Combine(dir, "pids.max"), limits.MaxProcesses.ToString(CultureInfo.InvariantCulture));
             job.OpenDirectory();
             return job;
         }
@@ -88,6 +81,17 @@ internal sealed class CgroupV2Factory : ICgroupFactory
         private int fd = -1;
 
         public int CloneIntoFd => fd;
+
+        public void Apply(SandboxLimits limits)
+        {
+            CgroupFiles.Write(Path.Combine(dir, "memory.max"), limits.MemoryBytes.ToString(CultureInfo.InvariantCulture));
+            if (File.Exists(Path.Combine(dir, "memory.swap.max")))
+            {
+                CgroupFiles.Write(Path.Combine(dir, "memory.swap.max"), "0");
+            }
+
+            CgroupFiles.Write(Path.Combine(dir, "pids.max"), limits.MaxProcesses.ToString(CultureInfo.InvariantCulture));
+        }
 
         public void OpenDirectory()
         {

@@ -8,6 +8,9 @@ internal interface IJobCgroup : IDisposable
     /// <summary>cgroup v2 directory fd for CLONE_INTO_CGROUP, or -1 when the parent attaches the child (v1).</summary>
     int CloneIntoFd { get; }
 
+    /// <summary>Sets the job's limits (memory without swap, process count).</summary>
+    void Apply(SandboxLimits limits);
+
     /// <summary>Moves a (not yet released) child into the cgroup(s). No-op with CLONE_INTO_CGROUP.</summary>
     void Attach(int pid);
 
@@ -33,6 +36,6 @@ internal interface ICgroupFactory
     /// <summary>True when children are placed with CLONE_INTO_CGROUP.</summary>
     bool UsesCloneInto { get; }
 
-    /// <summary>Creates the job's cgroup with its limits applied.</summary>
-    IJobCgroup Create(string name, SandboxLimits limits);
+    /// <summary>Creates an empty job cgroup without limits; <see cref="IJobCgroup.Apply"/> sets them.</summary>
+    IJobCgroup Create(string name);
 }

@@ -20,8 +20,8 @@ internal sealed record SymlinkEntry(string LinkTarget, string Target) : MountEnt
 /// <summary>
 /// The sandbox filesystem: a tmpfs root made read-only after setup, read-only binds of the interpreter
 /// runtime (/usr and the /bin, /lib* links or dirs), the staged /etc (<see cref="EtcSnapshot"/>), fresh /proc,
-/// minimal /dev (device binds in the read-only root), a size-capped /tmp (/dev/shm points into it), and the
-/// read-write workspace.
+/// minimal /dev (<see cref="DevSnapshot"/>; /dev/shm points into /tmp), a size-capped /tmp, and the read-write
+/// workspace.
 /// </summary>
 internal static class MountPlan
 {
@@ -29,7 +29,7 @@ internal static class MountPlan
     public const int JobGid = 65534;
 
     /// <summary>The entries that depend only on the host and options (looked up once, not per job).</summary>
-    public static IReadOnlyList<MountEntry> HostEntries(LinuxSandboxOptions options, string etcSnapshot)
+    public static IReadOnlyList<MountEntry> HostEntries(LinuxSandboxOptions options, string etcSnapshot, string devSnapshot)
     {
         var entries = new List<MountEntry>();
 
@@ -47,6 +47,7 @@ internal static class MountPlan
         }
 
         entries.Add(new BindEntry(etcSnapshot, "/etc", IsDirectory: true, ReadOnly: true));
+        entries.Add(new BindEntry(devSnapshot, "/dev", IsDirectory: true, ReadOnly: true, Device: true));
         return entries;
     }
 
@@ -59,20 +60,8 @@ internal static class MountPlan
         entries.AddRange(hostEntries);
         entries.Add(new ProcEntry("/proc"));
 
-        foreach (var node in new[] { "null", "zero", "full", "random", "urandom" })
-        {
-            entries.Add(new BindEntry("/dev/" + node, "/dev/" + node, IsDirectory: false, ReadOnly: false, Device: true));
-        }
-
-        entries.Add(new SymlinkEntry("/proc/self/fd", "/dev/fd"));
-        entries.Add(new SymlinkEntry("/proc/self/fd/0", "/dev/stdin"));
-        entries.Add(new SymlinkEntry("/proc/self/fd/1", "/dev/stdout"));
-        entries.Add(new SymlinkEntry("/proc/self/fd/2", "/dev/stderr"));
-
-        // /dev is a directory of the read-only root; POSIX shared memory lives in the capped /tmp.
         var inodes = Math.Max(1024, spec.Limits.TmpBytes / 4096);
         entries.Add(new TmpfsEntry("/tmp", spec.Limits.TmpBytes, inodes, 0x3ff /* 01777 */, NoExec: false, ReadOnlyAfterSetup: false));
-        entries.Add(new SymlinkEntry("/tmp", "/dev/shm"));
 
         entries.Add(new BindEntry(spec.WorkspaceDirectory, SandboxSpec.WorkspaceMountPath, IsDirectory: true, ReadOnly: false));
         foreach (var mount in spec.ReadOnlyMounts)
