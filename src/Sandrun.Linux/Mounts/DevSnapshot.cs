@@ -1,4 +1,3 @@
-using System.Globalization;
 using Sandrun.Linux.Native;
 
 namespace Sandrun.Linux.Mounts;
@@ -13,7 +12,6 @@ internal sealed class DevSnapshot : IDisposable
     private const ulong MS_NOSUID = 2, MS_NOEXEC = 8;
     private const int S_IFCHR = 0x2000;
     private static readonly (string Name, int Major, int Minor)[] Nodes = [("null", 1, 3), ("zero", 1, 5), ("full", 1, 7), ("random", 1, 8), ("urandom", 1, 9)];
-    private static int sequence;
     private bool disposed;
 
     private DevSnapshot(string path) => Path = path;
@@ -22,9 +20,13 @@ internal sealed class DevSnapshot : IDisposable
 
     public static DevSnapshot Create(string stateDirectory)
     {
-        RemoveStale(stateDirectory);
-        var path = System.IO.Path.Combine(stateDirectory,
-            string.Create(CultureInfo.InvariantCulture, $"dev-{Environment.ProcessId}-{Interlocked.Increment(ref sequence)}"));
+        foreach (var stale in StaleInstances.Find(stateDirectory, "dev"))
+        {
+            Libc.Umount2(stale, Libc.MNT_DETACH);
+            Directory.Delete(stale, true);
+        }
+
+        var path = StaleInstances.NewPath(stateDirectory, "dev");
         Directory.CreateDirectory(path);
         if (Libc.Mount("sandrun-dev", path, "tmpfs", MS_NOSUID | MS_NOEXEC, "size=64k,nr_inodes=64,mode=0755") != 0)
         {
@@ -77,19 +79,4 @@ internal sealed class DevSnapshot : IDisposable
 
     /// <summary>glibc's makedev for the small numbers used here (major &lt; 4096, minor &lt; 256).</summary>
     private static ulong Makedev(int major, int minor) => ((ulong)(uint)major << 8) | (uint)minor;
-
-    /// <summary>Unmounts and removes snapshots of server processes that no longer exist.</summary>
-    private static void RemoveStale(string stateDirectory)
-    {
-        foreach (var dir in Directory.Exists(stateDirectory) ? Directory.GetDirectories(stateDirectory, "dev-*") : [])
-        {
-            var parts = System.IO.Path.GetFileName(dir).Split('-');
-            if (parts.Length == 3 && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
-                && pid != Environment.ProcessId && !Directory.Exists($"/proc/{pid}"))
-            {
-                Libc.Umount2(dir, Libc.MNT_DETACH);
-                Directory.Delete(dir, true);
-            }
-        }
-    }
 }

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Sandrun.Linux.Mounts;
 
 /// <summary>
@@ -10,17 +8,18 @@ namespace Sandrun.Linux.Mounts;
 /// </summary>
 internal sealed class EtcSnapshot : IDisposable
 {
-    private static int sequence;
-
     private EtcSnapshot(string path) => Path = path;
 
     public string Path { get; }
 
     public static EtcSnapshot Create(LinuxSandboxOptions options)
     {
-        RemoveStale(options.StateDirectory);
-        var path = System.IO.Path.Combine(options.StateDirectory,
-            string.Create(CultureInfo.InvariantCulture, $"etc-{Environment.ProcessId}-{Interlocked.Increment(ref sequence)}"));
+        foreach (var stale in StaleInstances.Find(options.StateDirectory, "etc"))
+        {
+            Directory.Delete(stale, true);
+        }
+
+        var path = StaleInstances.NewPath(options.StateDirectory, "etc");
         if (Directory.Exists(path))
         {
             Directory.Delete(path, true);
@@ -86,24 +85,5 @@ internal sealed class EtcSnapshot : IDisposable
         var file = System.IO.Path.Combine(dir, name);
         File.WriteAllText(file, contents);
         File.SetUnixFileMode(file, (UnixFileMode)0x1a4);
-    }
-
-    /// <summary>Removes snapshots of server processes that no longer exist.</summary>
-    private static void RemoveStale(string stateDirectory)
-    {
-        if (!Directory.Exists(stateDirectory))
-        {
-            return;
-        }
-
-        foreach (var dir in Directory.GetDirectories(stateDirectory, "etc-*"))
-        {
-            var parts = System.IO.Path.GetFileName(dir).Split('-');
-            if (parts.Length == 3 && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
-                && pid != Environment.ProcessId && !Directory.Exists($"/proc/{pid}"))
-            {
-                Directory.Delete(dir, true);
-            }
-        }
     }
 }
