@@ -153,15 +153,6 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
         Directory.CreateDirectory(root);
         File.SetUnixFileMode(root, (UnixFileMode)0x1ed);
 
-        ICgroupFactory cgroups = options.Cgroups switch
-        {
-            CgroupMode.V1 => new CgroupV1Factory(options.CgroupV1Root, options.CgroupName),
-            CgroupMode.V2 => new CgroupV2Factory(options.CgroupV2Root, options.CgroupName),
-            _ => Capabilities.CgroupV2Controllers
-                ? new CgroupV2Factory(options.CgroupV2Root, options.CgroupName)
-                : new CgroupV1Factory(options.CgroupV1Root, options.CgroupName),
-        };
-
         var network = options.Network;
         if (network == NetworkIsolation.SharedEmptyNamespace && !Capabilities.LandlockScopes)
         {
@@ -171,7 +162,16 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
 
         var shared = network == NetworkIsolation.SharedEmptyNamespace || (network == NetworkIsolation.Auto && Capabilities.LandlockScopes);
         var seccomp = SeccompCompiler.Compile(DefaultSeccompPolicy.Policy, table);
-        var pool = new CgroupPool(cgroups, CgroupPoolSize);
+        ICgroupFactory cgroups = options.Cgroups switch
+        {
+            CgroupMode.V1 => new CgroupV1Factory(options.CgroupV1Root, options.CgroupName),
+            CgroupMode.V2 => new CgroupV2Factory(options.CgroupV2Root, options.CgroupName),
+            _ => Capabilities.CgroupV2Controllers
+                ? new CgroupV2Factory(options.CgroupV2Root, options.CgroupName)
+                : new CgroupV1Factory(options.CgroupV1Root, options.CgroupName),
+        };
+
+        var pool = new CgroupPool(cgroups, CgroupPoolSize); // owns the factory from here on
         SharedEmptyNetns? netns = null;
         Mounts.EtcSnapshot? etc = null;
         Mounts.DevSnapshot? dev = null;

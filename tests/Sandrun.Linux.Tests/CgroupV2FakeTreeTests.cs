@@ -9,7 +9,7 @@ public sealed class CgroupV2FakeTreeTests : IDisposable
 {
     private readonly string root = Directory.CreateTempSubdirectory("fake-cgroup2").FullName;
 
-    private string Self => Path.Combine(root, "sandrun", Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
+    private string Self => Directory.GetDirectories(Path.Combine(root, "sandrun"), Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "-*").Single();
 
     public void Dispose() => Directory.Delete(root, true);
 
@@ -65,12 +65,23 @@ public sealed class CgroupV2FakeTreeTests : IDisposable
     }
 
     [Fact]
+    public void Disposing_the_factory_removes_its_instance_cgroup_once_empty()
+    {
+        File.WriteAllText(Path.Combine(root, "cgroup.controllers"), "memory pids cpu\n");
+        var factory = new CgroupV2Factory(root, "sandrun");
+        var self = Self;
+        File.Delete(Path.Combine(self, "cgroup.subtree_control"));
+        factory.Dispose();
+        Assert.False(Directory.Exists(self));
+    }
+
+    [Fact]
     public void Stale_server_directories_are_swept_at_startup()
     {
         File.WriteAllText(Path.Combine(root, "cgroup.controllers"), "memory pids cpu\n");
-        var stale = Path.Combine(root, "sandrun", "999999999", "job-old");
+        var stale = Path.Combine(root, "sandrun", "999999999-1", "job-old");
         Directory.CreateDirectory(stale);
-        var live = Path.Combine(root, "sandrun", "1", "job-live");
+        var live = Path.Combine(root, "sandrun", "1-1", "job-live");
         Directory.CreateDirectory(live);
         _ = new CgroupV2Factory(root, "sandrun");
         Assert.False(Directory.Exists(Path.GetDirectoryName(stale)));

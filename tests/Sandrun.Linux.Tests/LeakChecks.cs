@@ -52,12 +52,20 @@ internal static class LeakChecks
         }
     }
 
+    /// <summary>This process's per-instance parent cgroups (<c>{name}/{pid}-{n}</c>) in any v1 controller.</summary>
+    public static List<string> ServerCgroups(LinuxSandboxOptions options)
+    {
+        var prefix = Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "-";
+        return new[] { "memory", "pids", "cpuacct", "cpu,cpuacct" }
+            .Select(c => Path.Combine(options.CgroupV1Root, c, options.CgroupName))
+            .Where(Directory.Exists)
+            .SelectMany(d => Directory.GetDirectories(d, prefix + "*"))
+            .ToList();
+    }
+
     private static List<string> CurrentJobCgroups(LinuxSandboxOptions options)
     {
-        var pid = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
-        return new[] { "memory", "pids", "cpuacct", "cpu,cpuacct", "unified" }
-            .Select(c => Path.Combine(options.CgroupV1Root, c, options.CgroupName, pid))
-            .Where(Directory.Exists)
+        return ServerCgroups(options)
             .SelectMany(Directory.GetDirectories)
             .Select(Path.GetFileName)
             .Distinct()

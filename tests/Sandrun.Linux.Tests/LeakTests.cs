@@ -42,6 +42,7 @@ public sealed class LeakTests(SandboxFixture f)
         Assert.Empty(LeakChecks.ProcessesOwnedBy(sandbox.JobHostUid));
         sandbox.Dispose();
         Assert.Empty(LeakChecks.JobCgroups(options));
+        Assert.Empty(LeakChecks.ServerCgroups(options));
         Assert.Empty(LeakChecks.Mounts(options.StateDirectory));
         Assert.Equal(["root"], Directory.GetFileSystemEntries(options.StateDirectory).Select(Path.GetFileName));
 

@@ -130,6 +130,15 @@ internal static unsafe class CgroupFiles
         }
     }
 
+    /// <summary>Removes an empty cgroup; one still in use (EBUSY) or already gone is left as it is.</summary>
+    public static void RemoveIfUnused(string dir)
+    {
+        if (Libc.Rmdir(dir) != 0 && Libc.LastErrno is not (EBUSY or ENOENT))
+        {
+            throw Libc.Error($"rmdir {dir}");
+        }
+    }
+
     private static int Read(string path, Span<byte> buffer)
     {
         var fd = Libc.Open(path, Libc.O_RDONLY | Libc.O_CLOEXEC | Libc.O_NOFOLLOW, 0);

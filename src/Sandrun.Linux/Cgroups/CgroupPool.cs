@@ -35,6 +35,11 @@ internal sealed class CgroupPool(ICgroupFactory factory, int size) : IDisposable
         {
             job.Dispose();
         }
+
+        if (Volatile.Read(ref refilling) == 0)
+        {
+            factory.Dispose();
+        }
     }
 
     private string NewName() => string.Create(CultureInfo.InvariantCulture,

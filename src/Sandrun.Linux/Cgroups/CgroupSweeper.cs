@@ -7,7 +7,12 @@ namespace Sandrun.Linux.Cgroups;
 /// <summary>Removes job cgroups left behind by a server process that died (crash recovery).</summary>
 internal static class CgroupSweeper
 {
-    /// <summary>Under <paramref name="sandrunDir"/>, removes every per-server directory whose server pid is gone.</summary>
+    private static int sequence;
+
+    /// <summary>Name of a new per-instance parent cgroup: <c>{server pid}-{n}</c>.</summary>
+    public static string InstanceName() => string.Create(CultureInfo.InvariantCulture, $"{Environment.ProcessId}-{Interlocked.Increment(ref sequence)}");
+
+    /// <summary>Under <paramref name="sandrunDir"/>, removes every per-instance directory whose server pid is gone.</summary>
     public static void RemoveStale(string sandrunDir)
     {
         if (!Directory.Exists(sandrunDir))
@@ -18,7 +23,8 @@ internal static class CgroupSweeper
         foreach (var serverDir in Directory.GetDirectories(sandrunDir))
         {
             var name = Path.GetFileName(serverDir);
-            if (!int.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || Directory.Exists($"/proc/{pid}"))
+            var dash = name.IndexOf('-', StringComparison.Ordinal);
+            if (!int.TryParse(dash > 0 ? name[..dash] : name, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || Directory.Exists($"/proc/{pid}"))
             {
                 continue;
             }

@@ -5,7 +5,7 @@ namespace Sandrun.Linux.Cgroups;
 
 /// <summary>
 /// cgroup v1: one directory per job in each of the memory, pids and cpuacct hierarchies, below
-/// <c>{controller}/{name}/{server pid}/</c>. The parent writes the child's pid into each cgroup.procs
+/// <c>{controller}/{name}/{server pid}-{instance}/</c>. The parent writes the child's pid into each cgroup.procs
 /// while the child waits on its sync pipe, so no instruction of the job runs outside its cgroups.
 /// </summary>
 internal sealed class CgroupV1Factory : ICgroupFactory
@@ -35,7 +35,7 @@ internal sealed class CgroupV1Factory : ICgroupFactory
             throw new SandboxUnavailableException($"cgroup v1 cpuacct controller not found under {root}");
         }
 
-        var self = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+        var self = CgroupSweeper.InstanceName();
         memoryParent = Path.Combine(memory, name, self);
         pidsParent = Path.Combine(pids, name, self);
         cpuacctParent = Path.Combine(cpuacct, name, self);
@@ -58,6 +58,14 @@ internal sealed class CgroupV1Factory : ICgroupFactory
     public bool UsesCloneInto => false;
 
     private bool HasMemsw { get; }
+
+    public void Dispose()
+    {
+        foreach (var dir in new[] { memoryParent, pidsParent, cpuacctParent })
+        {
+            CgroupFiles.RemoveIfUnused(dir);
+        }
+    }
 
     public IJobCgroup Create(string name)
     {

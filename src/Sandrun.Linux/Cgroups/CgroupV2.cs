@@ -5,7 +5,7 @@ using Sandrun.Linux.Native;
 namespace Sandrun.Linux.Cgroups;
 
 /// <summary>
-/// cgroup v2: one directory per job below <c>{root}/{name}/{server pid}/</c> with memory.max,
+/// cgroup v2: one directory per job below <c>{root}/{name}/{server pid}-{instance}/</c> with memory.max,
 /// memory.swap.max=0 and pids.max; the child is born inside it (CLONE_INTO_CGROUP), accounting comes from
 /// cpu.stat, memory.peak and memory.events, and cgroup.kill ends every process at once.
 /// </summary>
@@ -32,7 +32,7 @@ internal sealed class CgroupV2Factory : ICgroupFactory
 
         var sandrun = Path.Combine(root, name);
         CgroupSweeper.RemoveStale(sandrun);
-        parent = Path.Combine(sandrun, Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
+        parent = Path.Combine(sandrun, CgroupSweeper.InstanceName());
         EnableControllers(root);
         CgroupFiles.MkdirIfMissing(sandrun);
         EnableControllers(sandrun);
@@ -47,6 +47,8 @@ internal sealed class CgroupV2Factory : ICgroupFactory
     public bool UsesCloneInto => true;
 
     private bool HasKill { get; }
+
+    public void Dispose() => CgroupFiles.RemoveIfUnused(parent);
 
     public IJobCgroup Create(string name)
     {

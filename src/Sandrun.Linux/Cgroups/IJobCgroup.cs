@@ -27,8 +27,8 @@ internal interface IJobCgroup : IDisposable
 /// <summary>Per-job accounting from the cgroup.</summary>
 internal readonly record struct CgroupUsage(TimeSpan Cpu, long MemoryPeakBytes, long OomKills);
 
-/// <summary>Creates job cgroups on one hierarchy.</summary>
-internal interface ICgroupFactory
+/// <summary>Creates job cgroups on one hierarchy. Disposing removes its per-process parent cgroups once they are empty.</summary>
+internal interface ICgroupFactory : IDisposable
 {
     /// <summary>"v1" or "v2", with the controllers used.</summary>
     string Description { get; }
