@@ -45,7 +45,7 @@ internal static class SpawnLatency
             variants.Add(("bwrap (6 ns + netns, ro /usr, proc, dev, tmpfs)", () => Exec("/usr/bin/bwrap", BwrapArgs)));
         }
 
-        Console.WriteLine($"# /bin/true start→exit latency, {iterations} iterations per variant after {Math.Min(100, iterations)} warm-up, interleaved");
+        Console.WriteLine($"# /bin/true start→exit latency, {iterations} iterations per variant after {Math.Min(100, iterations)} warm-up, in alternating blocks of 50");
         Console.WriteLine($"# machine: {Environment.ProcessorCount} CPUs, kernel {File.ReadAllText("/proc/sys/kernel/osrelease").Trim()}, {shared.Describe()}");
         var samples = variants.Select(_ => new List<double>(iterations)).ToArray();
         for (var i = 0; i < Math.Min(100, iterations); i++)
