@@ -1,0 +1,83 @@
+namespace Sandrun;
+
+/// <summary>Engine configuration, bound from the <c>Sandrun</c> configuration section (SPEC.md §0).</summary>
+public sealed class SandrunOptions
+{
+    /// <summary>Concurrent jobs; default = CPU count.</summary>
+    public int Workers { get; set; } = Environment.ProcessorCount;
+
+    /// <summary>Jobs that may wait in the queue before submissions get 503.</summary>
+    public int QueueCapacity { get; set; } = 1000;
+
+    /// <summary>Per-client quotas.</summary>
+    public RateLimitOptions RateLimits { get; set; } = new();
+
+    /// <summary>Job limits: defaults and maxima.</summary>
+    public LimitOptions Limits { get; set; } = new();
+
+    /// <summary>How long finished jobs are kept.</summary>
+    public RetentionOptions Retention { get; set; } = new();
+}
+
+/// <summary>Per-client-IP quotas (SPEC.md §2).</summary>
+public sealed class RateLimitOptions
+{
+    /// <summary>Whether quotas are enforced.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>CPU-seconds a client's jobs may use per sliding minute.</summary>
+    public double CpuSecondsPerMinute { get; set; } = 10;
+
+    /// <summary>Queued plus running jobs per client.</summary>
+    public int MaxActiveJobs { get; set; } = 2;
+
+    /// <summary>Submissions per client per hour.</summary>
+    public int MaxJobsPerHour { get; set; } = 20;
+
+    /// <summary>Proxies (IP addresses) trusted to supply the client address in X-Forwarded-For.</summary>
+    public IList<string> TrustedProxies { get; set; } = [];
+}
+
+/// <summary>Job limits (SPEC.md §0, §3).</summary>
+public sealed class LimitOptions
+{
+    /// <summary>Wall timeout when the manifest names none.</summary>
+    public int DefaultTimeoutSeconds { get; set; } = 300;
+
+    /// <summary>Largest wall timeout a manifest may ask for.</summary>
+    public int MaxTimeoutSeconds { get; set; } = 3600;
+
+    /// <summary>Memory when the manifest names none.</summary>
+    public int DefaultMemoryMb { get; set; } = 512;
+
+    /// <summary>Largest memory a manifest may ask for.</summary>
+    public int MaxMemoryMb { get; set; } = 2048;
+
+    /// <summary>CPU seconds when the manifest names none.</summary>
+    public int DefaultCpuSeconds { get; set; } = 10;
+
+    /// <summary>Largest CPU time a manifest may ask for.</summary>
+    public int MaxCpuSeconds { get; set; } = 60;
+
+    /// <summary>Processes and threads per job.</summary>
+    public int MaxPids { get; set; } = 64;
+
+    /// <summary>Workspace (and /tmp) size per job.</summary>
+    public int WorkspaceMb { get; set; } = 100;
+
+    /// <summary>Output kept per stream.</summary>
+    public long OutputBytesPerStream { get; set; } = 10_485_760;
+
+    /// <summary>Largest upload (whole request).</summary>
+    public long MaxUploadBytes { get; set; } = 104_857_600;
+}
+
+/// <summary>Retention of finished jobs (SPEC.md §5).</summary>
+public sealed class RetentionOptions
+{
+    /// <summary>How long a failed job is kept.</summary>
+    public TimeSpan AfterFailure { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How long a completed job is kept when its outputs are not downloaded.</summary>
+    public TimeSpan AfterCompletion { get; set; } = TimeSpan.FromHours(1);
+}
