@@ -1,0 +1,94 @@
+using System.Security.Cryptography;
+using System.Text;
+using Sandrun.Outputs;
+
+namespace Sandrun.Tests.Outputs;
+
+public sealed class OutputCollectorTests : IDisposable
+{
+    private readonly string parent = Directory.CreateTempSubdirectory("outputs").FullName;
+
+    private string Ws => Path.Combine(parent, "ws");
+
+    public OutputCollectorTests() => Directory.CreateDirectory(Ws);
+
+    public void Dispose() => Directory.Delete(parent, true);
+
+    [Fact]
+    public void Created_and_changed_files_are_outputs_unchanged_inputs_are_not()
+    {
+        Write("main.py", "print(1)");
+        Write("data/in.csv", "a,b");
+        Write("data/changed.csv", "new");
+        Write("out/result.txt", "42");
+        var inputs = new Dictionary<string, string> { ["main.py"] = Sha("print(1)"), ["data/in.csv"] = Sha("a,b"), ["data/changed.csv"] = Sha("old") };
+        var outputs = OutputCollector.Collect(Ws, inputs, null);
+        Assert.Equal(["data/changed.csv", "out/result.txt"], outputs.Select(o => o.Path));
+        var result = outputs[1];
+        Assert.Equal(2, result.SizeBytes);
+        Assert.Equal(Sha("42"), result.Sha256);
+        Assert.Equal("text/plain", result.MimeType);
+        Assert.Equal("file", result.Type);
+    }
+
+    [Fact]
+    public void Patterns_select_outputs_including_inputs_they_name()
+    {
+        Write("main.py", "x");
+        Write("a.csv", "1");
+        Write("d/b.csv", "2");
+        var outputs = OutputCollector.Collect(Ws, new Dictionary<string, string> { ["main.py"] = Sha("x") }, p => p.EndsWith(".csv", StringComparison.Ordinal) || p == "main.py");
+        Assert.Equal(["a.csv", "d/b.csv", "main.py"], outputs.Select(o => o.Path));
+    }
+
+    [Fact]
+    public void Symlinks_planted_by_the_job_are_never_followed()
+    {
+        var secret = Path.Combine(parent, "secret.txt");
+        File.WriteAllText(secret, "host secret");
+        Directory.CreateDirectory(Path.Combine(parent, "hostdir"));
+        File.WriteAllText(Path.Combine(parent, "hostdir", "x.txt"), "host file");
+        File.CreateSymbolicLink(Path.Combine(Ws, "leak.txt"), secret);
+        File.CreateSymbolicLink(Path.Combine(Ws, "rel.txt"), "../secret.txt");
+        Directory.CreateSymbolicLink(Path.Combine(Ws, "dirlink"), Path.Combine(parent, "hostdir"));
+        Write("real.txt", "ok");
+        var outputs = OutputCollector.Collect(Ws, new Dictionary<string, string>(), null);
+        Assert.Equal(["real.txt"], outputs.Select(o => o.Path));
+    }
+
+    [Fact]
+    public void Opening_through_a_symlinked_directory_or_outside_is_refused()
+    {
+        Directory.CreateDirectory(Path.Combine(parent, "hostdir"));
+        File.WriteAllText(Path.Combine(parent, "hostdir", "x.txt"), "host file");
+        Directory.CreateSymbolicLink(Path.Combine(Ws, "d"), Path.Combine(parent, "hostdir"));
+        using var root = BeneathFile.OpenRoot(Ws);
+        Assert.Null(BeneathFile.OpenRegularFile(root, "d/x.txt"));
+        Assert.Null(BeneathFile.OpenRegularFile(root, "../secret.txt"));
+        Assert.Null(BeneathFile.OpenRegularFile(root, "/etc/passwd"));
+        Write("fine.txt", "y");
+        using var ok = BeneathFile.OpenRegularFile(root, "fine.txt");
+        Assert.NotNull(ok);
+    }
+
+    [Fact]
+    public void Fifos_are_not_outputs_and_do_not_block()
+    {
+        Assert.Equal(0, Mkfifo(Path.Combine(Ws, "pipe"), 0x1a4));
+        Write("a.txt", "a");
+        var outputs = OutputCollector.Collect(Ws, new Dictionary<string, string>(), null);
+        Assert.Equal(["a.txt"], outputs.Select(o => o.Path));
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "mkfifo")]
+    private static extern int Mkfifo(string path, int mode);
+
+    private void Write(string relative, string content)
+    {
+        var path = Path.Combine(Ws, relative);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, content);
+    }
+
+    private static string Sha(string s) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(s)));
+}
