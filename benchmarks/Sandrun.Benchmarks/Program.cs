@@ -2,10 +2,12 @@ using BenchmarkDotNet.Running;
 using Sandrun.Benchmarks;
 
 // spawn  : whole-process harness, sandbox start→exit latency vs bare exec and bwrap (ratios, same run)
+// http   : whole-service harness, trivial python3 jobs through HTTP vs the same python3 run directly
 // micro  : BenchmarkDotNet micro benchmarks (seccomp and spawn-plan compilation)
 return args.FirstOrDefault() switch
 {
     "spawn" => await SpawnLatency.RunAsync(args[1..]),
+    "http" => await HttpThroughput.RunAsync(args[1..]),
     "micro" => Micro(args[1..]),
     _ => Usage(),
 };
@@ -18,6 +20,6 @@ static int Micro(string[] args)
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Sandrun.Benchmarks spawn [--iterations N] | micro [BenchmarkDotNet args]");
+    Console.Error.WriteLine("usage: Sandrun.Benchmarks spawn [--iterations N] | http [--jobs N] | micro [BenchmarkDotNet args]");
     return 2;
 }

@@ -14,8 +14,8 @@ internal static class Cli
                 "exec" => await ExecCommand.RunAsync(args[1..]).ConfigureAwait(false),
                 "probe" => Probe(),
                 "--version" => Print(typeof(Cli).Assembly.GetName().Version?.ToString(3) ?? "0.0.0"),
-                "--help" or "-h" or null => Print(Help),
-                _ => throw new UsageException($"unknown command '{args[0]}'"),
+                "--help" or "-h" => Print(Help),
+                _ => await ServeCommand.RunAsync(args).ConfigureAwait(false),
             };
         }
         catch (UsageException e)
@@ -31,6 +31,8 @@ internal static class Cli
     }
 
     private const string Help = "Sandrun.Server — anonymous, ephemeral, sandboxed code execution\n\n"
+        + "usage: Sandrun.Server [--port N (8443)] [--host ADDR (127.0.0.1)] [--urls URLS] [--Sandrun:Key value ...]\n"
+        + "       starts the HTTP server (configuration: appsettings.json 'Sandrun' section, Sandrun__X env vars)\n\n"
         + "commands:\n"
         + "  exec ... -- PROGRAM [ARGS...]   run one command in the sandbox (see 'exec' usage below)\n"
         + "  probe                           print the host's sandbox capability report\n"

@@ -7,7 +7,7 @@ namespace Sandrun.Linux;
 /// <summary>DI registration of the Linux sandbox.</summary>
 public static class ServiceCollectionExtensions
 {
-    /// <summary>Registers <see cref="LinuxSandbox"/> as the <see cref="ISandbox"/>.</summary>
+    /// <summary>Registers <see cref="LinuxSandbox"/> as the <see cref="ISandbox"/>, and tmpfs job workspaces.</summary>
     public static IServiceCollection AddLinuxSandbox(this IServiceCollection services, Action<LinuxSandboxOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
@@ -19,6 +19,7 @@ public static class ServiceCollectionExtensions
 
         services.TryAddSingleton<LinuxSandbox>();
         services.TryAddSingleton<ISandbox>(sp => sp.GetRequiredService<LinuxSandbox>());
+        services.TryAddSingleton<IWorkspaceProvider, Workspace.TmpfsWorkspaceProvider>();
         return services;
     }
 }

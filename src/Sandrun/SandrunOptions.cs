@@ -17,6 +17,12 @@ public sealed class SandrunOptions
 
     /// <summary>How long finished jobs are kept.</summary>
     public RetentionOptions Retention { get; set; } = new();
+
+    /// <summary>
+    /// Environment templates: name → host directory (e.g. a prepared venv or node_modules), mounted read-only
+    /// at /opt/sandrun/environments/NAME for jobs whose manifest names it, and listed by /environments.
+    /// </summary>
+    public IDictionary<string, string> Environments { get; set; } = new Dictionary<string, string>(StringComparer.Ordinal);
 }
 
 /// <summary>Per-client-IP quotas (SPEC.md §2).</summary>

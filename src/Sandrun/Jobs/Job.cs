@@ -1,0 +1,89 @@
+using Sandrun.Abstractions;
+using Sandrun.Manifest;
+using Sandrun.Outputs;
+
+namespace Sandrun.Jobs;
+
+/// <summary>Lifecycle state of a job (SPEC.md <c>status</c>).</summary>
+public enum JobStatus
+{
+    /// <summary>Waiting for a worker.</summary>
+    Queued,
+
+    /// <summary>Running in a sandbox.</summary>
+    Running,
+
+    /// <summary>Exited 0 within all limits.</summary>
+    Completed,
+
+    /// <summary>Anything else.</summary>
+    Failed,
+}
+
+/// <summary>One submitted job. Ids are unguessable capabilities; a job is only reachable through its id.</summary>
+public sealed class Job
+{
+    private readonly TaskCompletionSource finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile JobStatus status = JobStatus.Queued;
+
+    internal Job(string id, string client, JobManifest manifest, IWorkspace workspace, IReadOnlyDictionary<string, string> inputs, DateTimeOffset submittedAt)
+    {
+        Id = id;
+        Client = client;
+        Manifest = manifest;
+        Workspace = workspace;
+        Inputs = inputs;
+        SubmittedAt = submittedAt;
+    }
+
+    /// <summary><c>job-</c> followed by 128 random bits in lowercase base32.</summary>
+    public string Id { get; }
+
+    /// <summary>The normalized manifest (defaults applied).</summary>
+    public JobManifest Manifest { get; }
+
+    /// <summary>Uploaded files: relative path → SHA-256.</summary>
+    public IReadOnlyDictionary<string, string> Inputs { get; }
+
+    /// <summary>When the job was accepted.</summary>
+    public DateTimeOffset SubmittedAt { get; }
+
+    /// <summary>Current state.</summary>
+    public JobStatus Status
+    {
+        get => status;
+        internal set => status = value;
+    }
+
+    /// <summary>When a worker started it.</summary>
+    public DateTimeOffset? StartedAt { get; internal set; }
+
+    /// <summary>When it finished.</summary>
+    public DateTimeOffset? FinishedAt { get; internal set; }
+
+    /// <summary>Output so far (and live subscriptions).</summary>
+    public JobLog Log { get; } = new();
+
+    /// <summary>How the sandboxed run ended; null until it has.</summary>
+    public SandboxResult? Result { get; internal set; }
+
+    /// <summary>Output files; empty until the job has finished.</summary>
+    public IReadOnlyList<OutputFile> Outputs { get; internal set; } = [];
+
+    /// <summary>Why it failed, or null while unfinished or when completed.</summary>
+    public FailureReason? FailureReason => Status == JobStatus.Failed ? Result?.FailureReason ?? Abstractions.FailureReason.SetupError : null;
+
+    /// <summary>Set when the sandbox could not run the job at all.</summary>
+    public string? SetupError { get; internal set; }
+
+    /// <summary>Completes when the job reached its final status (or was deleted).</summary>
+    public Task Completion => finished.Task;
+
+    internal string Client { get; }
+
+    internal IWorkspace Workspace { get; }
+
+    internal DateTimeOffset? ExpiresAt { get; set; }
+
+    internal void MarkFinished() => finished.TrySetResult();
+}

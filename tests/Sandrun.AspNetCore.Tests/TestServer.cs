@@ -1,0 +1,141 @@
+using System.Formats.Tar;
+using System.IO.Compression;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Sandrun.Linux;
+
+namespace Sandrun.AspNetCore.Tests;
+
+/// <summary>A real Sandrun server on 127.0.0.1 with a random port, backed by the real Linux sandbox.</summary>
+public sealed class TestServer : IAsyncDisposable
+{
+    private readonly WebApplication app;
+
+    private readonly string stateDirectory;
+
+    private TestServer(WebApplication app, Uri baseAddress, string stateDirectory)
+    {
+        this.app = app;
+        this.stateDirectory = stateDirectory;
+        Client = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromMinutes(2) };
+    }
+
+    public HttpClient Client { get; }
+
+    public Uri BaseAddress => Client.BaseAddress!;
+
+    public IServiceProvider Services => app.Services;
+
+    /// <summary>The host path a job's workspace has (or had) in this server's instance directory.</summary>
+    public string WorkspaceOf(string jobId) =>
+        Path.Combine(Directory.GetDirectories(stateDirectory, $"jobs-{Environment.ProcessId}-*").Single(), jobId);
+
+    /// <summary>Whether the job's workspace tmpfs is still mounted.</summary>
+    public bool IsMounted(string jobId) =>
+        File.ReadLines("/proc/self/mountinfo").Any(l => l.Split(' ')[4].EndsWith("/" + jobId, StringComparison.Ordinal));
+
+    public static async Task<TestServer> StartAsync(Action<SandrunOptions>? configure = null, string stateDirectory = "/run/sandrun-http-tests")
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        builder.Services.AddSandrun(o =>
+        {
+            o.Workers = 2;
+            o.RateLimits.Enabled = false;
+            configure?.Invoke(o);
+        });
+        builder.Services.AddLinuxSandbox(o => o.StateDirectory = stateDirectory);
+        var app = builder.Build();
+        app.UseWebSockets();
+        app.MapSandrun();
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        return new TestServer(app, new Uri(address), stateDirectory);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await app.StopAsync();
+        await app.DisposeAsync();
+
+        // Nothing may outlive the server: no workspace mounts, no per-instance job directories.
+        var state = stateDirectory;
+        Assert.DoesNotContain(File.ReadLines("/proc/self/mountinfo"), l => l.Split(' ')[4].StartsWith(state + "/jobs", StringComparison.Ordinal));
+        Assert.Empty(Directory.Exists(state) ? Directory.GetDirectories(state, $"jobs-{Environment.ProcessId}-*") : []);
+    }
+
+    /// <summary>POST /submit with the given files (name → content) as one tar.gz, or as plain parts.</summary>
+    public Task<HttpResponseMessage> SubmitAsync(IDictionary<string, string> files, string? manifest, bool asTarball = true)
+    {
+        var form = new MultipartFormDataContent();
+        if (asTarball)
+        {
+            form.Add(new ByteArrayContent(TarGz(files.ToDictionary(kv => kv.Key, kv => Encoding.UTF8.GetBytes(kv.Value)))), "files", "job.tar.gz");
+        }
+        else
+        {
+            foreach (var (name, content) in files)
+            {
+                form.Add(new ByteArrayContent(Encoding.UTF8.GetBytes(content)), "files", name);
+            }
+        }
+
+        if (manifest is not null)
+        {
+            form.Add(new StringContent(manifest), "manifest");
+        }
+
+        return Client.PostAsync("/submit", form);
+    }
+
+    public async Task<string> SubmitOkAsync(IDictionary<string, string> files, string? manifest)
+    {
+        using var response = await SubmitAsync(files, manifest);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, body);
+        return JsonDocument.Parse(body).RootElement.GetProperty("job_id").GetString()!;
+    }
+
+    public async Task<JsonElement> WaitForStatusAsync(string jobId, params string[] statuses)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            var status = await Client.GetFromJsonAsync<JsonElement>($"/status/{jobId}");
+            if (statuses.Contains(status.GetProperty("status").GetString()) || DateTime.UtcNow > deadline)
+            {
+                return status;
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
+    public static byte[] TarGz(IDictionary<string, byte[]> files)
+    {
+        using var output = new MemoryStream();
+        using (var gzip = new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true))
+        using (var tar = new TarWriter(gzip, TarEntryFormat.Pax, leaveOpen: true))
+        {
+            foreach (var (name, content) in files)
+            {
+                tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, name)
+                {
+                    DataStream = new MemoryStream(content),
+                    Mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead,
+                });
+            }
+        }
+
+        return output.ToArray();
+    }
+}
