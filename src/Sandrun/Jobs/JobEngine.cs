@@ -112,7 +112,7 @@ public sealed partial class JobEngine : BackgroundService
 
             var job = new Job(id, request.Client, manifest, workspace, intake.Files, time.GetUtcNow());
             store.Add(job);
-            if (!await queue.TryEnqueueAsync(id, cancellationToken).ConfigureAwait(false))
+            if (!queue.TryEnqueue(id, out var position))
             {
                 store.TryRemove(id, out _);
                 metrics.Rejected("queue_full");
@@ -121,7 +121,7 @@ public sealed partial class JobEngine : BackgroundService
 
             metrics.Submitted();
             LogSubmitted(logger, id, intake.Files.Count, intake.TotalBytes);
-            return (id, queue.PositionOf(id));
+            return (id, position);
         }
         catch
         {

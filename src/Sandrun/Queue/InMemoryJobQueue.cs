@@ -32,20 +32,26 @@ public sealed class InMemoryJobQueue : IJobQueue
     }
 
     /// <inheritdoc />
-    public ValueTask<bool> TryEnqueueAsync(string jobId, CancellationToken cancellationToken = default)
+    public ValueTask<bool> TryEnqueueAsync(string jobId, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(TryEnqueue(jobId, out _));
+
+    /// <summary>Adds a job; <paramref name="position"/> is its 1-based place at that moment. False when full.</summary>
+    public bool TryEnqueue(string jobId, out int position)
     {
         lock (gate)
         {
             if (order.Count >= capacity || nodes.ContainsKey(jobId))
             {
-                return ValueTask.FromResult(false);
+                position = 0;
+                return false;
             }
 
             nodes[jobId] = order.AddLast(jobId);
+            position = order.Count;
         }
 
         available.Release();
-        return ValueTask.FromResult(true);
+        return true;
     }
 
     /// <inheritdoc />
