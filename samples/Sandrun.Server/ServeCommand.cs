@@ -62,10 +62,8 @@ internal static class ServeCommand
             builder.WebHost.UseUrls(string.Create(CultureInfo.InvariantCulture, $"http://{(host.Contains(':', StringComparison.Ordinal) ? $"[{host}]" : host)}:{port}"));
         }
 
-        builder.Services.Configure<SandrunOptions>(builder.Configuration.GetSection("Sandrun"));
         builder.Services.PostConfigure<SandrunOptions>(o => o.Workers = o.Workers > 0 ? o.Workers : Environment.ProcessorCount);
-        builder.Services.AddSandrun();
-        builder.Services.AddLinuxSandbox();
+        builder.Services.AddSandrun(builder.Configuration).UseLinuxSandbox();
         var app = builder.Build();
         var sandbox = app.Services.GetRequiredService<LinuxSandbox>();
         Console.WriteLine(sandbox.Capabilities);

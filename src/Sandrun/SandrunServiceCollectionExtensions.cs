@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -11,9 +12,19 @@ namespace Sandrun;
 public static class SandrunServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds the engine (queue, workers, quotas, retention). Bind options with
-    /// <c>services.Configure&lt;SandrunOptions&gt;(configuration.GetSection("Sandrun"))</c> and add a sandbox
-    /// (e.g. <c>AddLinuxSandbox()</c>, which also supplies the workspaces).
+    /// Adds the engine with options bound from the <c>Sandrun</c> section of <paramref name="configuration"/>
+    /// (SPEC.md §0; <c>Sandrun__X</c> environment variables included), then <paramref name="configure"/>.
+    /// </summary>
+    public static IServiceCollection AddSandrun(this IServiceCollection services, IConfiguration configuration, Action<SandrunOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<SandrunOptions>().Bind(configuration.GetSection("Sandrun"));
+        return services.AddSandrun(configure);
+    }
+
+    /// <summary>
+    /// Adds the engine (queue, workers, quotas, retention) and add a sandbox next to it (e.g.
+    /// <c>UseLinuxSandbox()</c>, which also supplies the workspaces).
     /// </summary>
     public static IServiceCollection AddSandrun(this IServiceCollection services, Action<SandrunOptions>? configure = null)
     {
