@@ -23,6 +23,22 @@ public sealed class SandrunOptions
     /// at /opt/sandrun/environments/NAME for jobs whose manifest names it, and listed by /environments.
     /// </summary>
     public IDictionary<string, string> Environments { get; set; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>Where manifests' <c>requirements</c> are installed from.</summary>
+    public RequirementsOptions Requirements { get; set; } = new();
+}
+
+/// <summary>
+/// Package sources for the requirements install step. Jobs never get network access: each source is an
+/// operator-prepared directory, mounted read-only into the install step's sandbox.
+/// </summary>
+public sealed class RequirementsOptions
+{
+    /// <summary>
+    /// Directory of Python wheels/sdists for <c>requirements.txt</c> (pip <c>--no-index --find-links</c>);
+    /// null = Python requirements are refused.
+    /// </summary>
+    public string? PipFindLinks { get; set; }
 }
 
 /// <summary>Per-client-IP quotas (SPEC.md §2).</summary>

@@ -105,9 +105,9 @@ public sealed partial class JobEngine : BackgroundService
                 throw new SubmitException(400, "invalid manifest", $"{e.Field}: {e.Details}");
             }
 
-            if (manifest.Requirements is not null)
+            if (RequirementsStep.Refusal(manifest, options.Requirements) is { } refusal)
             {
-                throw new SubmitException(400, "invalid manifest", "requirements: installing requirements is not available on this server yet");
+                throw new SubmitException(400, "invalid manifest", refusal);
             }
 
             var job = new Job(id, request.Client, manifest, workspace, intake.Files, time.GetUtcNow());
@@ -230,6 +230,7 @@ public sealed partial class JobEngine : BackgroundService
                 env["SANDRUN_ENVIRONMENT"] = EngineEnvironment.TemplateMountPath(name);
             }
 
+            RequirementsStep.AddToEnvironment(m, env);
             var spec = new SandboxSpec(Interpreters.Command(m.Interpreter, m.Entrypoint, m.Args), job.Workspace.Path, limits)
             {
                 Environment = env,
@@ -238,7 +239,8 @@ public sealed partial class JobEngine : BackgroundService
             SandboxResult result;
             try
             {
-                result = await sandbox.RunAsync(spec, job.Log, stoppingToken).ConfigureAwait(false);
+                result = await InstallRequirementsAsync(job, limits, stoppingToken).ConfigureAwait(false)
+                    ?? await sandbox.RunAsync(spec, job.Log, stoppingToken).ConfigureAwait(false);
             }
             catch (SandboxUnavailableException e)
             {
@@ -261,7 +263,9 @@ public sealed partial class JobEngine : BackgroundService
             }
 
             var globs = m.Outputs.Select(OutputGlob.Parse).ToArray();
-            job.Outputs = OutputCollector.Collect(job.Workspace.Path, job.Inputs, globs.Length == 0 ? null : p => globs.Any(g => g.IsMatch(p)));
+            job.Outputs = OutputCollector.Collect(job.Workspace.Path, job.Inputs,
+                globs.Length == 0 ? null : p => globs.Any(g => g.IsMatch(p)),
+                p => p.StartsWith(RequirementsStep.Directory + "/", StringComparison.Ordinal));
             quotas.ChargeCpu(job.Client, result.CpuTime);
             job.FinishedAt = time.GetUtcNow();
             job.ExpiresAt ??= job.FinishedAt + (result.Succeeded ? options.Retention.AfterCompletion : options.Retention.AfterFailure);
@@ -292,6 +296,26 @@ public sealed partial class JobEngine : BackgroundService
                 job.Workspace.Dispose();
             }
         }
+    }
+
+    /// <summary>Runs the install step when the manifest has requirements; returns its result only when it failed.</summary>
+    private async Task<SandboxResult?> InstallRequirementsAsync(Job job, SandboxLimits limits, CancellationToken stoppingToken)
+    {
+        if (RequirementsStep.Spec(job.Manifest, options.Requirements, job.Workspace.Path, limits) is not { } install)
+        {
+            return null;
+        }
+
+        job.Log.OnOutput(SandboxStream.Stderr, Encoding.UTF8.GetBytes($"[sandrun] installing {job.Manifest.Requirements}\n"));
+        var result = await sandbox.RunAsync(install, job.Log, stoppingToken).ConfigureAwait(false);
+        quotas.ChargeCpu(job.Client, result.CpuTime);
+        if (result.Succeeded)
+        {
+            return null;
+        }
+
+        job.Log.OnOutput(SandboxStream.Stderr, Encoding.UTF8.GetBytes($"[sandrun] installing {job.Manifest.Requirements} failed; the job did not run\n"));
+        return result;
     }
 
     private async Task RetentionLoop(CancellationToken stoppingToken)

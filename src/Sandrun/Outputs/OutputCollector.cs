@@ -14,8 +14,10 @@ public static class OutputCollector
     /// <param name="workspace">The job's workspace directory.</param>
     /// <param name="inputs">Uploaded files (relative path → SHA-256) — unchanged ones are not outputs unless a pattern names them.</param>
     /// <param name="matches">Pattern matcher, or null for "created or changed by the job".</param>
+    /// <param name="notByJob">Without patterns: paths the job did not make itself (e.g. installed dependencies).</param>
     /// <param name="maxFiles">At most this many outputs are listed.</param>
-    public static IReadOnlyList<OutputFile> Collect(string workspace, IReadOnlyDictionary<string, string> inputs, Func<string, bool>? matches, int maxFiles = 10_000)
+    public static IReadOnlyList<OutputFile> Collect(string workspace, IReadOnlyDictionary<string, string> inputs, Func<string, bool>? matches,
+        Func<string, bool>? notByJob = null, int maxFiles = 10_000)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         using var root = BeneathFile.OpenRoot(workspace);
@@ -30,7 +32,7 @@ public static class OutputCollector
         foreach (var full in Directory.EnumerateFiles(workspace, "*", options).Order(StringComparer.Ordinal))
         {
             var relative = Path.GetRelativePath(workspace, full).Replace('\\', '/');
-            if (matches is not null && !matches(relative))
+            if (matches is not null ? !matches(relative) : notByJob?.Invoke(relative) == true)
             {
                 continue;
             }

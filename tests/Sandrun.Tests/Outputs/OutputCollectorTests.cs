@@ -42,6 +42,18 @@ public sealed class OutputCollectorTests : IDisposable
     }
 
     [Fact]
+    public void Paths_the_job_did_not_make_are_skipped_only_without_patterns()
+    {
+        Write("main.py", "x");
+        Write(".sandrun/python/dep.py", "installed");
+        Write("out.txt", "made");
+        var inputs = new Dictionary<string, string> { ["main.py"] = Sha("x") };
+        static bool Installed(string p) => p.StartsWith(".sandrun/", StringComparison.Ordinal);
+        Assert.Equal(["out.txt"], OutputCollector.Collect(Ws, inputs, null, Installed).Select(o => o.Path));
+        Assert.Equal([".sandrun/python/dep.py"], OutputCollector.Collect(Ws, inputs, p => p.EndsWith(".py", StringComparison.Ordinal) && p != "main.py", Installed).Select(o => o.Path));
+    }
+
+    [Fact]
     public void Symlinks_planted_by_the_job_are_never_followed()
     {
         var secret = Path.Combine(parent, "secret.txt");

@@ -1,0 +1,49 @@
+using Sandrun.Abstractions;
+using Sandrun.Manifest;
+
+namespace Sandrun.Jobs;
+
+/// <summary>
+/// The dependency install step that runs before a job, in its own sandbox with the job's limits, from an
+/// operator-configured offline mirror. Installed packages land in <c>/workspace/.sandrun/</c>, which is not
+/// reported as output unless a pattern names it.
+/// </summary>
+internal static class RequirementsStep
+{
+    /// <summary>Workspace-relative directory the install step writes to.</summary>
+    public const string Directory = ".sandrun";
+
+    private const string PipMirror = "/opt/sandrun/mirror/pip";
+    private const string PythonTarget = SandboxSpec.WorkspaceMountPath + "/" + Directory + "/python";
+
+    /// <summary>Why the requirements cannot be installed here, or null when they can.</summary>
+    public static string? Refusal(JobManifest manifest, RequirementsOptions options) => manifest.Requirements switch
+    {
+        null => null,
+        "requirements.txt" when options.PipFindLinks is null => "requirements: no Python package mirror is configured on this server",
+        "requirements.txt" when manifest.Interpreter != "python3" => "requirements: requirements.txt needs the python3 interpreter",
+        "requirements.txt" => null,
+        var other => $"requirements: installing {other} is not available on this server (only requirements.txt)",
+    };
+
+    /// <summary>The install step's spec (same workspace and limits as the job), or null when there is nothing to install.</summary>
+    public static SandboxSpec? Spec(JobManifest manifest, RequirementsOptions options, string workspace, SandboxLimits limits) =>
+        manifest.Requirements == "requirements.txt" && options.PipFindLinks is { } mirror
+            ? new SandboxSpec(
+                ["python3", "-m", "pip", "install", "--no-index", "--find-links", PipMirror, "--target", PythonTarget,
+                 "--disable-pip-version-check", "--no-cache-dir", "--no-input", "--progress-bar", "off", "-r", manifest.Requirements],
+                workspace, limits)
+            {
+                ReadOnlyMounts = [new ReadOnlyMount(Path.GetFullPath(mirror), PipMirror)],
+            }
+            : null;
+
+    /// <summary>Environment for the job itself so it finds what was installed.</summary>
+    public static void AddToEnvironment(JobManifest manifest, IDictionary<string, string> env)
+    {
+        if (manifest.Requirements == "requirements.txt")
+        {
+            env["PYTHONPATH"] = env.TryGetValue("PYTHONPATH", out var own) && own.Length > 0 ? PythonTarget + ":" + own : PythonTarget;
+        }
+    }
+}
