@@ -21,6 +21,12 @@ public sealed record SandboxSpec(IReadOnlyList<string> Argv, string WorkspaceDir
 
     /// <summary>Additional read-only host directories to expose (e.g. environment templates).</summary>
     public IReadOnlyList<ReadOnlyMount> ReadOnlyMounts { get; init; } = [];
+
+    /// <summary>
+    /// Called with the job's total CPU time so far whenever the sandbox measures it while the job runs
+    /// (for charging quotas as CPU is consumed). Must return quickly and not throw.
+    /// </summary>
+    public Action<TimeSpan>? CpuProgress { get; init; }
 }
 
 /// <summary>A host directory exposed read-only inside the sandbox.</summary>

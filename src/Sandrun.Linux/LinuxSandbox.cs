@@ -251,7 +251,7 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
         var reaped = false;
         try
         {
-            var monitor = new JobMonitor(child, cgroup, spec.Limits, output, options.LimitCheckInterval, cancellationToken);
+            var monitor = new JobMonitor(child, cgroup, spec.Limits, output, spec.CpuProgress, options.LimitCheckInterval, cancellationToken);
             var m = monitor.Run(fds.StdoutRead, fds.StderrRead, fds.StatusRead);
             reaped = m.Reaped;
             publish(new SandboxResult(m.Reason, m.Status?.ExitCode, m.Status?.Signal, m.Usage.Cpu, m.Usage.MemoryPeakBytes, m.Wall)

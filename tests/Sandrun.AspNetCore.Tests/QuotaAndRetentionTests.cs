@@ -47,6 +47,26 @@ public sealed class QuotaAndRetentionTests
     }
 
     [Fact]
+    public async Task Cpu_is_charged_while_a_job_runs_not_only_when_it_ends()
+    {
+        await using var server = await TestServer.StartAsync(o =>
+        {
+            o.RateLimits.Enabled = true;
+            o.RateLimits.CpuSecondsPerMinute = 1;
+            o.RateLimits.MaxActiveJobs = 5;
+        }, "/run/sandrun-http-cpu-live");
+        var id = await server.SubmitOkAsync(new Dictionary<string, string> { ["main.py"] = "import time\nt = time.process_time()\nwhile time.process_time() - t < 4: pass\n" }, null);
+        await server.WaitForStatusAsync(id, "running");
+        await Task.Delay(2000);
+        var stats = await server.Client.GetFromJsonAsync<JsonElement>("/stats");
+        Assert.True(stats.GetProperty("your_quota").GetProperty("used").GetDouble() >= 1, stats.ToString());
+        using var refused = await server.SubmitAsync(Quick, null);
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        var running = await server.Client.GetFromJsonAsync<JsonElement>($"/status/{id}");
+        Assert.Equal("running", running.GetProperty("status").GetString());
+    }
+
+    [Fact]
     public async Task Trusted_proxy_forwarded_addresses_are_separate_clients()
     {
         await using var server = await TestServer.StartAsync(o =>

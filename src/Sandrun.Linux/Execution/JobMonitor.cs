@@ -16,6 +16,7 @@ internal sealed unsafe class JobMonitor(
     IJobCgroup cgroup,
     SandboxLimits limits,
     ISandboxOutputSink sink,
+    Action<TimeSpan>? cpuProgress,
     TimeSpan checkInterval,
     CancellationToken cancellationToken)
 {
@@ -114,7 +115,9 @@ internal sealed unsafe class JobMonitor(
             if (now >= nextCpuCheck)
             {
                 nextCpuCheck = now + (long)checkInterval.TotalMilliseconds;
-                if (cgroup.ReadCpu() >= limits.CpuTime)
+                var cpu = cgroup.ReadCpu();
+                cpuProgress?.Invoke(cpu);
+                if (cpu >= limits.CpuTime)
                 {
                     Kill(FailureReason.CpuLimit);
                 }

@@ -231,10 +231,12 @@ public sealed partial class JobEngine : BackgroundService
             }
 
             RequirementsStep.AddToEnvironment(m, env);
+            var meter = new CpuMeter(quotas, job.Client);
             var spec = new SandboxSpec(Interpreters.Command(m.Interpreter, m.Entrypoint, m.Args), job.Workspace.Path, limits)
             {
                 Environment = env,
                 ReadOnlyMounts = mounts,
+                CpuProgress = meter.Report,
             };
             SandboxResult result;
             try
@@ -266,7 +268,7 @@ public sealed partial class JobEngine : BackgroundService
             job.Outputs = OutputCollector.Collect(job.Workspace.Path, job.Inputs,
                 globs.Length == 0 ? null : p => globs.Any(g => g.IsMatch(p)),
                 p => p.StartsWith(RequirementsStep.Directory + "/", StringComparison.Ordinal));
-            quotas.ChargeCpu(job.Client, result.CpuTime);
+            meter.Report(result.CpuTime);
             job.FinishedAt = time.GetUtcNow();
             job.ExpiresAt ??= job.FinishedAt + (result.Succeeded ? options.Retention.AfterCompletion : options.Retention.AfterFailure);
             job.Status = result.Succeeded ? JobStatus.Completed : JobStatus.Failed;
@@ -307,8 +309,9 @@ public sealed partial class JobEngine : BackgroundService
         }
 
         job.Log.OnOutput(SandboxStream.Stderr, Encoding.UTF8.GetBytes($"[sandrun] installing {job.Manifest.Requirements}\n"));
-        var result = await sandbox.RunAsync(install, job.Log, stoppingToken).ConfigureAwait(false);
-        quotas.ChargeCpu(job.Client, result.CpuTime);
+        var meter = new CpuMeter(quotas, job.Client);
+        var result = await sandbox.RunAsync(install with { CpuProgress = meter.Report }, job.Log, stoppingToken).ConfigureAwait(false);
+        meter.Report(result.CpuTime);
         if (result.Succeeded)
         {
             return null;
