@@ -39,6 +39,16 @@ public sealed class RequirementsOptions
     /// null = Python requirements are refused.
     /// </summary>
     public string? PipFindLinks { get; set; }
+
+    /// <summary>
+    /// npm cache directory for <c>package.json</c>, filled with <c>npm cache add NAME@VERSION --cache DIR</c>
+    /// (from <see cref="NpmRegistry"/>); installs run <c>npm install --offline</c> against a copy of it in the
+    /// job's /tmp. Null = npm requirements are refused.
+    /// </summary>
+    public string? NpmCache { get; set; }
+
+    /// <summary>The registry URL the npm cache was filled from (cache keys include it); never contacted.</summary>
+    public string NpmRegistry { get; set; } = "https://registry.npmjs.org/";
 }
 
 /// <summary>Per-client-IP quotas (SPEC.md §2).</summary>

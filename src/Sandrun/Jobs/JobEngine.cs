@@ -267,7 +267,7 @@ public sealed partial class JobEngine : BackgroundService
             var globs = m.Outputs.Select(OutputGlob.Parse).ToArray();
             job.Outputs = OutputCollector.Collect(job.Workspace.Path, job.Inputs,
                 globs.Length == 0 ? null : p => globs.Any(g => g.IsMatch(p)),
-                p => p.StartsWith(RequirementsStep.Directory + "/", StringComparison.Ordinal));
+                RequirementsStep.IsInstalled);
             meter.Report(result.CpuTime);
             job.FinishedAt = time.GetUtcNow();
             job.ExpiresAt ??= job.FinishedAt + (result.Succeeded ? options.Retention.AfterCompletion : options.Retention.AfterFailure);

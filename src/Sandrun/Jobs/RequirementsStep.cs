@@ -5,8 +5,8 @@ namespace Sandrun.Jobs;
 
 /// <summary>
 /// The dependency install step that runs before a job, in its own sandbox with the job's limits, from an
-/// operator-configured offline mirror. Installed packages land in <c>/workspace/.sandrun/</c>, which is not
-/// reported as output unless a pattern names it.
+/// operator-configured offline mirror. Python packages land in <c>/workspace/.sandrun/</c> and npm's in
+/// <c>/workspace/node_modules</c>; neither is reported as output unless a pattern names it.
 /// </summary>
 internal static class RequirementsStep
 {
@@ -14,6 +14,7 @@ internal static class RequirementsStep
     public const string Directory = ".sandrun";
 
     private const string PipMirror = "/opt/sandrun/mirror/pip";
+    private const string NpmMirror = "/opt/sandrun/mirror/npm";
     private const string PythonTarget = SandboxSpec.WorkspaceMountPath + "/" + Directory + "/python";
 
     /// <summary>Why the requirements cannot be installed here, or null when they can.</summary>
@@ -23,20 +24,39 @@ internal static class RequirementsStep
         "requirements.txt" when options.PipFindLinks is null => "requirements: no Python package mirror is configured on this server",
         "requirements.txt" when manifest.Interpreter != "python3" => "requirements: requirements.txt needs the python3 interpreter",
         "requirements.txt" => null,
-        var other => $"requirements: installing {other} is not available on this server (only requirements.txt)",
+        "package.json" when options.NpmCache is null => "requirements: no npm package cache is configured on this server",
+        "package.json" when manifest.Interpreter != "node" => "requirements: package.json needs the node interpreter",
+        "package.json" => null,
+        var other => $"requirements: installing {other} is not available on this server (requirements.txt and package.json are)",
     };
 
     /// <summary>The install step's spec (same workspace and limits as the job), or null when there is nothing to install.</summary>
-    public static SandboxSpec? Spec(JobManifest manifest, RequirementsOptions options, string workspace, SandboxLimits limits) =>
-        manifest.Requirements == "requirements.txt" && options.PipFindLinks is { } mirror
-            ? new SandboxSpec(
-                ["python3", "-m", "pip", "install", "--no-index", "--find-links", PipMirror, "--target", PythonTarget,
-                 "--disable-pip-version-check", "--no-cache-dir", "--no-input", "--progress-bar", "off", "-r", manifest.Requirements],
-                workspace, limits)
-            {
-                ReadOnlyMounts = [new ReadOnlyMount(Path.GetFullPath(mirror), PipMirror)],
-            }
-            : null;
+    public static SandboxSpec? Spec(JobManifest manifest, RequirementsOptions options, string workspace, SandboxLimits limits) => manifest.Requirements switch
+    {
+        "requirements.txt" when options.PipFindLinks is { } mirror => new SandboxSpec(
+            ["python3", "-m", "pip", "install", "--no-index", "--find-links", PipMirror, "--target", PythonTarget,
+             "--disable-pip-version-check", "--no-cache-dir", "--no-input", "--progress-bar", "off", "-r", manifest.Requirements],
+            workspace, limits)
+        {
+            ReadOnlyMounts = [new ReadOnlyMount(Path.GetFullPath(mirror), PipMirror)],
+        },
+
+        // npm writes to its cache even offline, so it works on a copy in the job's /tmp. The registry URL goes
+        // through the environment, never into the script text.
+        "package.json" when options.NpmCache is { } cache => new SandboxSpec(
+            ["/bin/sh", "-c", "cp -R " + NpmMirror + " /tmp/npm-cache && exec npm install --offline --cache /tmp/npm-cache --registry \"$SANDRUN_NPM_REGISTRY\" --no-audit --no-fund --no-update-notifier"],
+            workspace, limits)
+        {
+            ReadOnlyMounts = [new ReadOnlyMount(Path.GetFullPath(cache), NpmMirror)],
+            Environment = new Dictionary<string, string> { ["SANDRUN_NPM_REGISTRY"] = options.NpmRegistry },
+        },
+        _ => null,
+    };
+
+    /// <summary>Whether a workspace path was put there by an install step (not an output unless a pattern says so).</summary>
+    public static bool IsInstalled(string path) =>
+        path.StartsWith(Directory + "/", StringComparison.Ordinal) || path.StartsWith("node_modules/", StringComparison.Ordinal)
+        || path is "package-lock.json";
 
     /// <summary>Environment for the job itself so it finds what was installed.</summary>
     public static void AddToEnvironment(JobManifest manifest, IDictionary<string, string> env)
