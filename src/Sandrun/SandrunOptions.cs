@@ -49,6 +49,12 @@ public sealed class RequirementsOptions
 
     /// <summary>The registry URL the npm cache was filled from (cache keys include it); never contacted.</summary>
     public string NpmRegistry { get; set; } = "https://registry.npmjs.org/";
+
+    /// <summary>
+    /// Directory of <c>.gem</c> files for a <c>Gemfile</c>; installs run <c>bundle install --local</c> with a
+    /// copy of it as bundler's cache. Null = Ruby requirements are refused.
+    /// </summary>
+    public string? GemCache { get; set; }
 }
 
 /// <summary>Per-client-IP quotas (SPEC.md §2).</summary>

@@ -62,7 +62,7 @@ public sealed class RequirementsTests : IDisposable
     [Theory]
     [InlineData(null, "requirements.txt", "no Python package mirror")]
     [InlineData("mirror", "package.json", "no npm package cache")]
-    [InlineData("mirror", "Gemfile", "installing Gemfile is not available")]
+    [InlineData("mirror", "Gemfile", "no gem cache is configured")]
     public async Task Requirements_that_cannot_be_installed_here_are_refused_up_front(string? configured, string requirements, string expected)
     {
         await using var server = await TestServer.StartAsync(o => o.Requirements.PipFindLinks = configured is null ? null : mirror, "/run/sandrun-http-reqs");

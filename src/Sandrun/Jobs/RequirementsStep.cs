@@ -5,8 +5,8 @@ namespace Sandrun.Jobs;
 
 /// <summary>
 /// The dependency install step that runs before a job, in its own sandbox with the job's limits, from an
-/// operator-configured offline mirror. Python packages land in <c>/workspace/.sandrun/</c> and npm's in
-/// <c>/workspace/node_modules</c>; neither is reported as output unless a pattern names it.
+/// operator-configured offline mirror. Python packages and gems land in <c>/workspace/.sandrun/</c> and npm's
+/// in <c>/workspace/node_modules</c>; none of it is reported as output unless a pattern names it.
 /// </summary>
 internal static class RequirementsStep
 {
@@ -15,6 +15,9 @@ internal static class RequirementsStep
 
     private const string PipMirror = "/opt/sandrun/mirror/pip";
     private const string NpmMirror = "/opt/sandrun/mirror/npm";
+    private const string GemMirror = "/opt/sandrun/mirror/gems";
+    private const string BundlePath = SandboxSpec.WorkspaceMountPath + "/" + Directory + "/bundle";
+    private const string Gemfile = SandboxSpec.WorkspaceMountPath + "/Gemfile";
     private const string PythonTarget = SandboxSpec.WorkspaceMountPath + "/" + Directory + "/python";
 
     /// <summary>Why the requirements cannot be installed here, or null when they can.</summary>
@@ -27,7 +30,10 @@ internal static class RequirementsStep
         "package.json" when options.NpmCache is null => "requirements: no npm package cache is configured on this server",
         "package.json" when manifest.Interpreter != "node" => "requirements: package.json needs the node interpreter",
         "package.json" => null,
-        var other => $"requirements: installing {other} is not available on this server (requirements.txt and package.json are)",
+        "Gemfile" when options.GemCache is null => "requirements: no gem cache is configured on this server",
+        "Gemfile" when manifest.Interpreter != "ruby" => "requirements: Gemfile needs the ruby interpreter",
+        "Gemfile" => null,
+        var other => $"requirements: installing {other} is not available on this server",
     };
 
     /// <summary>The install step's spec (same workspace and limits as the job), or null when there is nothing to install.</summary>
@@ -50,13 +56,27 @@ internal static class RequirementsStep
             ReadOnlyMounts = [new ReadOnlyMount(Path.GetFullPath(cache), NpmMirror)],
             Environment = new Dictionary<string, string> { ["SANDRUN_NPM_REGISTRY"] = options.NpmRegistry },
         },
+
+        // bundler also writes to its cache path: it gets a copy in /tmp too.
+        "Gemfile" when options.GemCache is { } gems => new SandboxSpec(
+            ["/bin/sh", "-c", "cp -R " + GemMirror + " /tmp/gem-cache && exec bundle install --local"],
+            workspace, limits)
+        {
+            ReadOnlyMounts = [new ReadOnlyMount(Path.GetFullPath(gems), GemMirror)],
+            Environment = new Dictionary<string, string>
+            {
+                ["BUNDLE_CACHE_PATH"] = "/tmp/gem-cache",
+                ["BUNDLE_PATH"] = BundlePath,
+                ["BUNDLE_GEMFILE"] = Gemfile,
+            },
+        },
         _ => null,
     };
 
     /// <summary>Whether a workspace path was put there by an install step (not an output unless a pattern says so).</summary>
     public static bool IsInstalled(string path) =>
         path.StartsWith(Directory + "/", StringComparison.Ordinal) || path.StartsWith("node_modules/", StringComparison.Ordinal)
-        || path is "package-lock.json";
+        || path is "package-lock.json" or "Gemfile.lock";
 
     /// <summary>Environment for the job itself so it finds what was installed.</summary>
     public static void AddToEnvironment(JobManifest manifest, IDictionary<string, string> env)
@@ -64,6 +84,13 @@ internal static class RequirementsStep
         if (manifest.Requirements == "requirements.txt")
         {
             env["PYTHONPATH"] = env.TryGetValue("PYTHONPATH", out var own) && own.Length > 0 ? PythonTarget + ":" + own : PythonTarget;
+        }
+        else if (manifest.Requirements == "Gemfile")
+        {
+            // RUBYOPT is closed to manifests; here it only loads bundler's setup for the installed bundle.
+            env["BUNDLE_PATH"] = BundlePath;
+            env["BUNDLE_GEMFILE"] = Gemfile;
+            env["RUBYOPT"] = "-rbundler/setup";
         }
     }
 }

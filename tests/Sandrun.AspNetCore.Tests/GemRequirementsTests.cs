@@ -1,0 +1,55 @@
+using System.Diagnostics;
+
+namespace Sandrun.AspNetCore.Tests;
+
+/// <summary>A Gemfile installed by bundler from a directory of .gem files, offline, before the job.</summary>
+public sealed class GemRequirementsTests : IDisposable
+{
+    private readonly string work = Directory.CreateTempSubdirectory("sandrun-gems").FullName;
+
+    private string Mirror => Path.Combine(work, "mirror");
+
+    public void Dispose() => Directory.Delete(work, true);
+
+    [Fact]
+    public async Task Gemfile_dependencies_are_installed_from_the_gem_mirror()
+    {
+        await BuildGemAsync("tinygem", "1.0.0", "module Tinygem\n  def self.answer = 42\nend\n");
+        await using var server = await TestServer.StartAsync(o => o.Requirements.GemCache = Mirror, "/run/sandrun-http-gems");
+        var files = new Dictionary<string, string>
+        {
+            ["main.rb"] = "require 'tinygem'\nputs Tinygem.answer\nFile.write('answer.txt', 'ok')\n",
+            ["Gemfile"] = "source 'https://rubygems.org'\ngem 'tinygem', '~> 1.0'\n",
+        };
+        var id = await server.SubmitOkAsync(files, """{"entrypoint":"main.rb","requirements":"Gemfile"}""");
+        var status = await server.WaitForStatusAsync(id, "completed", "failed");
+        var logs = await server.Client.GetStringAsync($"/logs/{id}");
+        Assert.True(status.GetProperty("status").GetString() == "completed", logs);
+        Assert.EndsWith("42\n", logs, StringComparison.Ordinal);
+        Assert.Equal(["answer.txt"], status.GetProperty("output_files").EnumerateObject().Select(p => p.Name));
+    }
+
+    private async Task BuildGemAsync(string name, string version, string code)
+    {
+        var source = Path.Combine(work, "src");
+        Directory.CreateDirectory(Path.Combine(source, "lib"));
+        Directory.CreateDirectory(Mirror);
+        await File.WriteAllTextAsync(Path.Combine(source, "lib", name + ".rb"), code);
+        await File.WriteAllTextAsync(Path.Combine(source, name + ".gemspec"),
+            $"Gem::Specification.new do |s|\n  s.name = '{name}'\n  s.version = '{version}'\n  s.summary = 'test gem'\n  s.authors = ['sandrun']\n  s.license = 'MIT'\n  s.files = ['lib/{name}.rb']\nend\n");
+        using var gem = Process.Start(new ProcessStartInfo("gem", ["build", name + ".gemspec", "-o", Path.Combine(Mirror, $"{name}-{version}.gem")])
+        {
+            WorkingDirectory = source,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        })!;
+        var err = await gem.StandardError.ReadToEndAsync();
+        await gem.StandardOutput.ReadToEndAsync();
+        await gem.WaitForExitAsync();
+        Assert.True(gem.ExitCode == 0, err);
+        foreach (var path in Directory.EnumerateFileSystemEntries(work, "*", SearchOption.AllDirectories).Append(work))
+        {
+            File.SetUnixFileMode(path, Directory.Exists(path) ? (UnixFileMode)0x1ed : (UnixFileMode)0x1a4);
+        }
+    }
+}
