@@ -27,6 +27,12 @@ public sealed record SandboxSpec(IReadOnlyList<string> Argv, string WorkspaceDir
     /// (for charging quotas as CPU is consumed). Must return quickly and not throw.
     /// </summary>
     public Action<TimeSpan>? CpuProgress { get; init; }
+
+    /// <summary>
+    /// Join the host's network (and its DNS configuration) instead of having none. Only for steps an operator
+    /// explicitly trusts with it (e.g. dependency installs when configured); jobs themselves never get it.
+    /// </summary>
+    public bool Network { get; init; }
 }
 
 /// <summary>A host directory exposed read-only inside the sandbox.</summary>

@@ -213,7 +213,7 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
         using var fds = ChildPipes.Create(spec.Stdin.Span);
         ClonedChild child;
         using (var plan = SandboxPlanCompiler.Compile(rt.Table, options, spec, executable, BuildEnvironment(spec), fds.ForChild(rt.InitFd), rt.Features, rt.Seccomp)
-                   .Build(CloneArgsFor(rt, cgroup), rt.Features.UseClone3, rt.Netns?.Fd ?? -1, rt.Netns?.HostFd ?? -1, fds.ErrWrite))
+                   .Build(CloneArgsFor(rt, cgroup, spec.Network), rt.Features.UseClone3, spec.Network ? -1 : rt.Netns?.Fd ?? -1, rt.Netns?.HostFd ?? -1, fds.ErrWrite))
         {
             child = Spawner.Clone(plan);
             SpawnOutcome outcome;
@@ -278,10 +278,10 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
     private static SandboxResult SetupError(string detail) =>
         new(FailureReason.SetupError, null, null, TimeSpan.Zero, 0, TimeSpan.Zero) { Detail = detail };
 
-    private static CloneArgs CloneArgsFor(Runtime rt, IJobCgroup cgroup)
+    private static CloneArgs CloneArgsFor(Runtime rt, IJobCgroup cgroup, bool hostNetwork)
     {
         var flags = CloneFlags.Vm | CloneFlags.Pidfd | CloneFlags.NewUser | CloneFlags.NewNs | CloneFlags.NewPid | CloneFlags.NewIpc | CloneFlags.NewUts;
-        if (rt.Features.PerJobNetns)
+        if (rt.Features.PerJobNetns && !hostNetwork)
         {
             flags |= CloneFlags.NewNet;
         }

@@ -55,6 +55,16 @@ public sealed class RequirementsOptions
     /// copy of it as bundler's cache. Null = Ruby requirements are refused.
     /// </summary>
     public string? GemCache { get; set; }
+
+    /// <summary>
+    /// Let install steps without a configured mirror fetch from the network (PyPI or <see cref="PipIndexUrl"/>,
+    /// <see cref="NpmRegistry"/>, rubygems). Off by default: those steps then share the host's network,
+    /// including anything it can reach. Jobs themselves never have network access.
+    /// </summary>
+    public bool AllowNetwork { get; set; }
+
+    /// <summary>Package index for networked pip installs (null = pip's default).</summary>
+    public string? PipIndexUrl { get; set; }
 }
 
 /// <summary>Per-client-IP quotas (SPEC.md §2).</summary>

@@ -4,6 +4,13 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Sandrun.AspNetCore.Tests;
 
@@ -70,6 +77,45 @@ public sealed class RequirementsTests : IDisposable
         using var response = await server.SubmitAsync(files, $$"""{"entrypoint":"main.py","requirements":"{{requirements}}"}""");
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains(expected, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("details").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task With_network_allowed_and_no_mirror_only_the_install_step_reaches_the_network()
+    {
+        // A PEP 503 package index on 127.0.0.1 that counts its requests.
+        var wheel = Wheel("tinypkg", "1.0.0", "def answer():\n    return 42\n");
+        var requests = 0;
+        var builder = WebApplication.CreateBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        await using var index = builder.Build();
+        var sha = Convert.ToHexStringLower(SHA256.HashData(wheel));
+        index.MapGet("/simple/tinypkg/", () =>
+        {
+            Interlocked.Increment(ref requests);
+            return Results.Content($"<a href=\"/files/tinypkg-1.0.0-py3-none-any.whl#sha256={sha}\">tinypkg-1.0.0-py3-none-any.whl</a>", "text/html");
+        });
+        index.MapGet("/files/tinypkg-1.0.0-py3-none-any.whl", () => Results.Bytes(wheel, "application/octet-stream"));
+        await index.StartAsync();
+        var url = index.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        var port = new Uri(url).Port;
+
+        await using var server = await TestServer.StartAsync(o =>
+        {
+            o.Requirements.AllowNetwork = true;
+            o.Requirements.PipIndexUrl = url + "/simple/";
+        }, "/run/sandrun-http-reqs");
+        var files = new Dictionary<string, string>
+        {
+            ["main.py"] = $"import socket, tinypkg\nprint(tinypkg.answer())\ns = socket.socket()\ns.settimeout(2)\nprint('job network:', s.connect_ex(('127.0.0.1', {port})))\n",
+            ["requirements.txt"] = "tinypkg==1.0.0\n",
+        };
+        var id = await server.SubmitOkAsync(files, """{"entrypoint":"main.py","requirements":"requirements.txt"}""");
+        var status = await server.WaitForStatusAsync(id, "completed", "failed");
+        var logs = await server.Client.GetStringAsync($"/logs/{id}");
+        Assert.True(status.GetProperty("status").GetString() == "completed", logs);
+        Assert.True(requests > 0, "the install step fetched from the index");
+        Assert.Contains("42\njob network: 101\n", logs, StringComparison.Ordinal);
     }
 
     /// <summary>A minimal pure-Python wheel (PEP 427): the module, METADATA, WHEEL and a RECORD with hashes.</summary>

@@ -26,7 +26,7 @@ internal static class SandboxPlanCompiler
     private const long MS_RDONLY = 1, MS_NOSUID = 2, MS_NODEV = 4, MS_NOEXEC = 8, MS_BIND = 4096, MS_REC = 16384, MS_PRIVATE = 1 << 18;
     private const ulong ATTR_RDONLY = 1, ATTR_NOSUID = 2, ATTR_NODEV = 4, ATTR_NOEXEC = 8;
     private const long AT_FDCWD = -100, AT_RECURSIVE = 0x8000, AT_EMPTY_PATH = 0x1000, MNT_DETACH = 2;
-    private const long O_WRONLY = 1, O_CREAT = 0x40, O_CLOEXEC = 0x80000;
+    private const long O_RDONLY = 0, O_CREAT = 0x40, O_CLOEXEC = 0x80000;
     private const int EEXIST = 17;
     private const long PR_CAPBSET_DROP = 24, PR_SET_NO_NEW_PRIVS = 38, PR_CAP_AMBIENT = 47, PR_CAP_AMBIENT_CLEAR_ALL = 4;
     private const long RLIMIT_CPU = 0, RLIMIT_FSIZE = 1, RLIMIT_STACK = 3, RLIMIT_CORE = 4, RLIMIT_NOFILE = 7;
@@ -108,8 +108,9 @@ internal static class SandboxPlanCompiler
                     }
                     else
                     {
+                        // Read-only open: the mount point may already exist inside a read-only bind (/etc).
                         b.Step("openat", $"create mount point {entry.Target}", StepFlags.SaveResult, 0, 0, StepKind.Isolation,
-                            AT_FDCWD, b.String(target), O_WRONLY | O_CREAT | O_CLOEXEC, 0x1a4);
+                            AT_FDCWD, b.String(target), O_RDONLY | O_CREAT | O_CLOEXEC, 0x1a4);
                         b.Step("close", $"close mount point {entry.Target}", StepArg.Slot(0));
                     }
 

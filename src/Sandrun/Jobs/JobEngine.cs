@@ -53,6 +53,10 @@ public sealed partial class JobEngine : BackgroundService
         this.time = time;
         this.logger = logger;
         metrics.ObserveQueue(() => queue.Count, () => Volatile.Read(ref running));
+        if (this.options.Requirements.AllowNetwork)
+        {
+            LogNetworkedInstalls(logger);
+        }
     }
 
     /// <summary>Jobs waiting.</summary>
@@ -366,6 +370,9 @@ public sealed partial class JobEngine : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} {Status} ({Reason}, exit {ExitCode}): {CpuSeconds:0.###} CPU-s, {MemoryPeak} bytes peak, {WallMs:0} ms wall")]
     private static partial void LogFinished(ILogger logger, string jobId, JobStatus status, FailureReason reason, int? exitCode, double cpuSeconds, long memoryPeak, double wallMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Requirements:AllowNetwork is on: dependency install steps without a configured mirror run with the host's network (jobs themselves never do)")]
+    private static partial void LogNetworkedInstalls(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} deleted")]
     private static partial void LogDeleted(ILogger logger, string jobId);

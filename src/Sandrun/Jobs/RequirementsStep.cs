@@ -24,13 +24,13 @@ internal static class RequirementsStep
     public static string? Refusal(JobManifest manifest, RequirementsOptions options) => manifest.Requirements switch
     {
         null => null,
-        "requirements.txt" when options.PipFindLinks is null => "requirements: no Python package mirror is configured on this server",
+        "requirements.txt" when options.PipFindLinks is null && !options.AllowNetwork => "requirements: no Python package mirror is configured on this server",
         "requirements.txt" when manifest.Interpreter != "python3" => "requirements: requirements.txt needs the python3 interpreter",
         "requirements.txt" => null,
-        "package.json" when options.NpmCache is null => "requirements: no npm package cache is configured on this server",
+        "package.json" when options.NpmCache is null && !options.AllowNetwork => "requirements: no npm package cache is configured on this server",
         "package.json" when manifest.Interpreter != "node" => "requirements: package.json needs the node interpreter",
         "package.json" => null,
-        "Gemfile" when options.GemCache is null => "requirements: no gem cache is configured on this server",
+        "Gemfile" when options.GemCache is null && !options.AllowNetwork => "requirements: no gem cache is configured on this server",
         "Gemfile" when manifest.Interpreter != "ruby" => "requirements: Gemfile needs the ruby interpreter",
         "Gemfile" => null,
         var other => $"requirements: installing {other} is not available on this server",
@@ -70,8 +70,29 @@ internal static class RequirementsStep
                 ["BUNDLE_GEMFILE"] = Gemfile,
             },
         },
+        _ when options.AllowNetwork => Networked(manifest, options, workspace, limits),
         _ => null,
     };
+
+    /// <summary>The operator allowed the network and configured no mirror for this kind of requirements.</summary>
+    private static SandboxSpec? Networked(JobManifest manifest, RequirementsOptions options, string workspace, SandboxLimits limits)
+    {
+        IReadOnlyList<string>? argv = manifest.Requirements switch
+        {
+            "requirements.txt" => [
+                "python3", "-m", "pip", "install", "--target", PythonTarget, "--disable-pip-version-check", "--no-cache-dir",
+                "--no-input", "--progress-bar", "off", .. options.PipIndexUrl is { } index ? new[] { "--index-url", index } : [],
+                "-r", manifest.Requirements],
+            "package.json" => ["npm", "install", "--no-audit", "--no-fund", "--no-update-notifier", "--registry", options.NpmRegistry],
+            "Gemfile" => ["bundle", "install"],
+            _ => null,
+        };
+        return argv is null ? null : new SandboxSpec(argv, workspace, limits)
+        {
+            Network = true,
+            Environment = new Dictionary<string, string> { ["BUNDLE_PATH"] = BundlePath, ["BUNDLE_GEMFILE"] = Gemfile },
+        };
+    }
 
     /// <summary>Whether a workspace path was put there by an install step (not an output unless a pattern says so).</summary>
     public static bool IsInstalled(string path) =>
