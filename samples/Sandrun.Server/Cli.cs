@@ -13,6 +13,8 @@ internal static class Cli
             {
                 "exec" => await ExecCommand.RunAsync(args[1..]).ConfigureAwait(false),
                 "probe" => Probe(),
+                "verify" => KeyCommands.Verify(args[1..]),
+                "--generate-key" => KeyCommands.GenerateKey(args[1..]),
                 "--version" => Print(typeof(Cli).Assembly.GetName().Version?.ToString(3) ?? "0.0.0"),
                 "--help" or "-h" => Print(Help),
                 _ => await ServeCommand.RunAsync(args).ConfigureAwait(false),
@@ -31,11 +33,14 @@ internal static class Cli
     }
 
     private const string Help = "Sandrun.Server — anonymous, ephemeral, sandboxed code execution\n\n"
-        + "usage: Sandrun.Server [--port N (8443)] [--host ADDR (127.0.0.1)] [--urls URLS] [--Sandrun:Key value ...]\n"
+        + "usage: Sandrun.Server [--port N (8443)] [--host ADDR (127.0.0.1)] [--urls URLS] [--worker-key FILE] [--Sandrun:Key value ...]\n"
         + "       starts the HTTP server (configuration: appsettings.json 'Sandrun' section, Sandrun__X env vars)\n\n"
         + "commands:\n"
         + "  exec ... -- PROGRAM [ARGS...]   run one command in the sandbox (see 'exec' usage below)\n"
         + "  probe                           print the host's sandbox capability report\n"
+        + "  --generate-key [FILE]           create an Ed25519 worker key (default ./worker_key.pem, mode 0600) and print its Worker ID\n"
+        + "  verify --status FILE.json [--worker-id ID]\n"
+        + "                                  check the signed receipt in a saved /status response (exit 0 valid, 1 not)\n"
         + "  --version, --help\n\n"
         + ExecCommand.Usage;
 

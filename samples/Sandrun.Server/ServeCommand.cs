@@ -3,7 +3,9 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Options;
 using Sandrun.AspNetCore;
+using Sandrun.Abstractions;
 using Sandrun.Linux;
+using Sandrun.Receipts;
 
 namespace Sandrun.Server;
 
@@ -16,6 +18,7 @@ internal static class ServeCommand
         var host = "127.0.0.1";
         var passThrough = new List<string>();
         var urlsGiven = false;
+        string? keyFile = null;
         for (var i = 0; i < args.Length; i++)
         {
             var value = i + 1 < args.Length ? args[i + 1] : null;
@@ -28,6 +31,10 @@ internal static class ServeCommand
                     break;
                 case "--host":
                     host = value ?? throw new UsageException("--host needs an address");
+                    i++;
+                    break;
+                case "--worker-key":
+                    keyFile = value ?? throw new UsageException("--worker-key needs a file");
                     i++;
                     break;
                 case "--urls":
@@ -56,6 +63,20 @@ internal static class ServeCommand
             return 1;
         }
 
+        Ed25519Signer? signer = null;
+        if (keyFile is not null)
+        {
+            try
+            {
+                signer = Ed25519Signer.Load(keyFile);
+            }
+            catch (KeyFileException e)
+            {
+                await Console.Error.WriteLineAsync("sandrun: " + e.Message).ConfigureAwait(false);
+                return 1;
+            }
+        }
+
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [.. passThrough], ContentRootPath = AppContext.BaseDirectory });
         if (!urlsGiven)
         {
@@ -64,6 +85,10 @@ internal static class ServeCommand
 
         builder.Services.PostConfigure<SandrunOptions>(o => o.Workers = o.Workers > 0 ? o.Workers : Environment.ProcessorCount);
         builder.Services.AddSandrun(builder.Configuration).UseLinuxSandbox();
+        if (signer is not null)
+        {
+            builder.Services.AddSingleton<IResultSigner>(signer);
+        }
         var app = builder.Build();
         var sandbox = app.Services.GetRequiredService<LinuxSandbox>();
         Console.WriteLine(sandbox.Capabilities);
@@ -79,7 +104,9 @@ internal static class ServeCommand
         }
 
         var options = app.Services.GetRequiredService<IOptions<SandrunOptions>>().Value;
-        Console.WriteLine($"worker mode: anonymous (no worker key); {options.Workers} workers, queue capacity {options.QueueCapacity}");
+        Console.WriteLine(signer is null
+            ? $"worker mode: anonymous (no worker key); {options.Workers} workers, queue capacity {options.QueueCapacity}"
+            : $"worker mode: identified, Worker ID: {signer.WorkerId}; {options.Workers} workers, queue capacity {options.QueueCapacity}");
         await app.WaitForShutdownAsync().ConfigureAwait(false);
         return 0;
     }

@@ -33,6 +33,10 @@ public sealed class ApiTests : IAsyncLifetime
         Assert.True(meta.GetProperty("memory_peak_bytes").GetInt64() > 0);
         Assert.Equal("python3", meta.GetProperty("interpreter").GetString());
         Assert.Equal(0, status.GetProperty("queue_position").GetInt32());
+        Assert.Matches("^[0-9a-f]{64}$", status.GetProperty("job_hash").GetString());
+
+        // Anonymous worker: every worker_metadata field is null.
+        Assert.All(status.GetProperty("worker_metadata").EnumerateObject(), p => Assert.Equal(JsonValueKind.Null, p.Value.ValueKind));
         var logs = await server.Client.GetStringAsync($"/logs/{id}");
         Assert.Contains("Hello, Sandrun!", logs, StringComparison.Ordinal);
     }

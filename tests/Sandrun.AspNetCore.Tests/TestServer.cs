@@ -41,7 +41,8 @@ public sealed class TestServer : IAsyncDisposable
     public bool IsMounted(string jobId) =>
         File.ReadLines("/proc/self/mountinfo").Any(l => l.Split(' ')[4].EndsWith("/" + jobId, StringComparison.Ordinal));
 
-    public static async Task<TestServer> StartAsync(Action<SandrunOptions>? configure = null, string stateDirectory = "/run/sandrun-http-tests")
+    public static async Task<TestServer> StartAsync(Action<SandrunOptions>? configure = null, string stateDirectory = "/run/sandrun-http-tests",
+        Action<IServiceCollection>? services = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -53,6 +54,7 @@ public sealed class TestServer : IAsyncDisposable
             configure?.Invoke(o);
         });
         builder.Services.AddLinuxSandbox(o => o.StateDirectory = stateDirectory);
+        services?.Invoke(builder.Services);
         var app = builder.Build();
         app.UseWebSockets();
         app.MapSandrun();

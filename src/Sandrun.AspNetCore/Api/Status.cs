@@ -15,31 +15,23 @@ internal static class Status
             queuePosition,
             FailureName(job.FailureReason),
             new ExecutionMetadata(
-                result is null ? null : Math.Round(result.CpuTime.TotalSeconds, 6),
+                result is null ? null : FailureNames.CpuSeconds(result.CpuTime),
                 result?.MemoryPeakBytes,
-                result is null ? null : (long)Math.Round(result.WallTime.TotalMilliseconds),
+                result is null ? null : FailureNames.WallMilliseconds(result.WallTime),
                 result?.ExitCode,
                 result?.Signal,
                 job.Manifest.Environment,
                 job.Manifest.Interpreter),
-            null,
+            job.JobHash,
             job.Outputs.ToDictionary(o => o.Path, o => new OutputEntry(o.Path, o.SizeBytes, o.Sha256, o.Type), StringComparer.Ordinal),
-            new WorkerMetadata(signer?.WorkerId, signer?.Algorithm ?? "Ed25519", null, null),
+            job.Receipt is { } receipt
+                ? new WorkerMetadata(receipt.WorkerId, signer?.Algorithm ?? "Ed25519", receipt.Text, receipt.Signature)
+                : new WorkerMetadata(null, null, null, null),
             job.SetupError);
     }
 
     /// <summary>SPEC.md failure_reason values.</summary>
-    public static string? FailureName(FailureReason? reason) => reason switch
-    {
-        null or FailureReason.None => null,
-        FailureReason.ExitCode => "exit_code",
-        FailureReason.Signal => "signal",
-        FailureReason.Timeout => "timeout",
-        FailureReason.CpuLimit => "cpu_limit",
-        FailureReason.MemoryLimit => "memory_limit",
-        FailureReason.OutputLimit => "output_limit",
-        _ => "setup_error",
-    };
+    public static string? FailureName(FailureReason? reason) => FailureNames.For(reason);
 
     private sealed record StatusBody(
         string JobId, string Status, int QueuePosition, string? FailureReason, ExecutionMetadata ExecutionMetadata, string? JobHash,
@@ -49,5 +41,5 @@ internal static class Status
 
     private sealed record OutputEntry(string Path, long SizeBytes, string Sha256Hash, string Type);
 
-    private sealed record WorkerMetadata(string? WorkerId, string Algorithm, string? Receipt, string? Signature);
+    private sealed record WorkerMetadata(string? WorkerId, string? Algorithm, string? Receipt, string? Signature);
 }

@@ -26,9 +26,10 @@ public sealed class Job
     private readonly TaskCompletionSource finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile JobStatus status = JobStatus.Queued;
 
-    internal Job(string id, string client, JobManifest manifest, IWorkspace workspace, IReadOnlyDictionary<string, string> inputs, DateTimeOffset submittedAt)
+    internal Job(string id, string client, JobManifest manifest, IWorkspace workspace, IReadOnlyDictionary<string, string> inputs, string jobHash, DateTimeOffset submittedAt)
     {
         Id = id;
+        JobHash = jobHash;
         Client = client;
         Manifest = manifest;
         Workspace = workspace;
@@ -41,6 +42,12 @@ public sealed class Job
 
     /// <summary>The normalized manifest (defaults applied).</summary>
     public JobManifest Manifest { get; }
+
+    /// <summary>SPEC.md §6 job hash over the normalized manifest and every uploaded file.</summary>
+    public string JobHash { get; }
+
+    /// <summary>The signed receipt, set before the status becomes final; null when anonymous.</summary>
+    public Receipts.Receipt? Receipt { get; internal set; }
 
     /// <summary>Uploaded files: relative path → SHA-256.</summary>
     public IReadOnlyDictionary<string, string> Inputs { get; }

@@ -35,12 +35,14 @@ public sealed partial class JobEngine : BackgroundService
     private readonly SandrunMetrics metrics;
     private readonly TimeProvider time;
     private readonly ILogger<JobEngine> logger;
+    private readonly IResultSigner? signer;
     private int running;
 
     /// <summary>Creates the engine.</summary>
     public JobEngine(IOptions<SandrunOptions> options, ISandbox sandbox, IWorkspaceProvider workspaces, InMemoryJobQueue queue, ClientQuotas quotas,
-        JobStore store, EngineEnvironment environment, SandrunMetrics metrics, TimeProvider time, ILogger<JobEngine> logger)
+        JobStore store, EngineEnvironment environment, SandrunMetrics metrics, TimeProvider time, ILogger<JobEngine> logger, IResultSigner? signer = null)
     {
+        this.signer = signer;
         ArgumentNullException.ThrowIfNull(options);
         this.options = options.Value;
         this.sandbox = sandbox;
@@ -114,7 +116,7 @@ public sealed partial class JobEngine : BackgroundService
                 throw new SubmitException(400, "invalid manifest", refusal);
             }
 
-            var job = new Job(id, request.Client, manifest, workspace, intake.Files, time.GetUtcNow());
+            var job = new Job(id, request.Client, manifest, workspace, intake.Files, Receipts.JobHash.Compute(manifest, intake.Files), time.GetUtcNow());
             store.Add(job);
             if (!queue.TryEnqueue(id, out var position))
             {
@@ -275,7 +277,17 @@ public sealed partial class JobEngine : BackgroundService
             meter.Report(result.CpuTime);
             job.FinishedAt = time.GetUtcNow();
             job.ExpiresAt ??= job.FinishedAt + (result.Succeeded ? options.Retention.AfterCompletion : options.Retention.AfterFailure);
-            job.Status = result.Succeeded ? JobStatus.Completed : JobStatus.Failed;
+            var final = result.Succeeded ? JobStatus.Completed : JobStatus.Failed;
+            if (signer is not null)
+            {
+                // Signed before the status turns final: a finished job always shows its receipt.
+                job.Receipt = Receipts.Receipt.Create(signer, new Receipts.ReceiptFields(
+                    job.Id, job.JobHash, final.ToString().ToLowerInvariant(), result.ExitCode, FailureNames.For(result.Succeeded ? null : result.FailureReason),
+                    FailureNames.CpuSeconds(result.CpuTime), result.MemoryPeakBytes, FailureNames.WallMilliseconds(result.WallTime),
+                    job.Outputs.ToDictionary(o => o.Path, o => o.Sha256, StringComparer.Ordinal), job.FinishedAt.Value));
+            }
+
+            job.Status = final;
             job.MarkFinished();
             metrics.Finished(result, Stopwatch.GetElapsedTime(started));
             LogFinished(logger, job.Id, job.Status, result.FailureReason, result.ExitCode, result.CpuTime.TotalSeconds, result.MemoryPeakBytes, result.WallTime.TotalMilliseconds);

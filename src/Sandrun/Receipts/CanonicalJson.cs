@@ -147,7 +147,8 @@ public static class CanonicalJson
                 WriteString(sb, value.GetValue<string>());
                 break;
             case JsonValueKind.Number:
-                sb.Append(FormatNumber(value.GetValue<double>()));
+                // Every number is an IEEE 754 double in I-JSON, whatever CLR type the node was built from.
+                sb.Append(FormatNumber(double.Parse(value.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture)));
                 break;
             case JsonValueKind.True:
                 sb.Append("true");
