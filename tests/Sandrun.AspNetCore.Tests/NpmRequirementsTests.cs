@@ -4,12 +4,7 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Sandrun.AspNetCore.Tests;
 
@@ -46,11 +41,29 @@ public sealed class NpmRequirementsTests : IDisposable
     private async Task<string> FillCacheAsync(string name, string version, string code)
     {
         var tarball = Package(name, version, code);
-        var builder = WebApplication.CreateBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        await using var app = builder.Build();
         string? url = null;
+        var (app, baseUrl) = await LocalHttpServer.StartAsync(app => MapRegistry(app, name, version, tarball, () => url!));
+        await using var registry = app;
+        url = baseUrl + "/";
+        using (var npm = Process.Start(new ProcessStartInfo("npm", ["cache", "add", $"{name}@{version}", "--registry", url, "--cache", cache]) { RedirectStandardError = true })!)
+        {
+            var err = await npm.StandardError.ReadToEndAsync();
+            await npm.WaitForExitAsync();
+            Assert.True(npm.ExitCode == 0, err);
+        }
+
+        await registry.StopAsync();
+        foreach (var path in Directory.EnumerateFileSystemEntries(cache, "*", SearchOption.AllDirectories).Append(cache))
+        {
+            File.SetUnixFileMode(path, Directory.Exists(path) ? (UnixFileMode)0x1ed : (UnixFileMode)0x1a4);
+        }
+
+        return url;
+    }
+
+    /// <summary>A one-package npm registry: the packument (tarball URL pointing back here) and the tarball.</summary>
+    private static void MapRegistry(WebApplication app, string name, string version, byte[] tarball, Func<string> url)
+    {
         app.MapGet($"/{name}", () => Results.Json(new Dictionary<string, object>
         {
             ["name"] = name,
@@ -64,7 +77,7 @@ public sealed class NpmRequirementsTests : IDisposable
                     ["main"] = "index.js",
                     ["dist"] = new Dictionary<string, string>
                     {
-                        ["tarball"] = $"{url}{name}/-/{name}-{version}.tgz",
+                        ["tarball"] = $"{url()}{name}/-/{name}-{version}.tgz",
                         ["shasum"] = Convert.ToHexStringLower(SHA1.HashData(tarball)),
                         ["integrity"] = "sha512-" + Convert.ToBase64String(SHA512.HashData(tarball)),
                     },
@@ -72,22 +85,6 @@ public sealed class NpmRequirementsTests : IDisposable
             },
         }));
         app.MapGet($"/{name}/-/{name}-{version}.tgz", () => Results.Bytes(tarball, "application/octet-stream"));
-        await app.StartAsync();
-        url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single() + "/";
-        using (var npm = Process.Start(new ProcessStartInfo("npm", ["cache", "add", $"{name}@{version}", "--registry", url, "--cache", cache]) { RedirectStandardError = true })!)
-        {
-            var err = await npm.StandardError.ReadToEndAsync();
-            await npm.WaitForExitAsync();
-            Assert.True(npm.ExitCode == 0, err);
-        }
-
-        await app.StopAsync();
-        foreach (var path in Directory.EnumerateFileSystemEntries(cache, "*", SearchOption.AllDirectories).Append(cache))
-        {
-            File.SetUnixFileMode(path, Directory.Exists(path) ? (UnixFileMode)0x1ed : (UnixFileMode)0x1a4);
-        }
-
-        return url;
     }
 
     /// <summary>An npm package tarball: package/package.json and package/index.js, gzipped.</summary>

@@ -5,12 +5,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Sandrun.AspNetCore.Tests;
 
@@ -85,19 +80,17 @@ public sealed class RequirementsTests : IDisposable
         // A PEP 503 package index on 127.0.0.1 that counts its requests.
         var wheel = Wheel("tinypkg", "1.0.0", "def answer():\n    return 42\n");
         var requests = 0;
-        var builder = WebApplication.CreateBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        await using var index = builder.Build();
         var sha = Convert.ToHexStringLower(SHA256.HashData(wheel));
-        index.MapGet("/simple/tinypkg/", () =>
+        var (index, url) = await LocalHttpServer.StartAsync(app =>
         {
-            Interlocked.Increment(ref requests);
-            return Results.Content($"<a href=\"/files/tinypkg-1.0.0-py3-none-any.whl#sha256={sha}\">tinypkg-1.0.0-py3-none-any.whl</a>", "text/html");
+            app.MapGet("/simple/tinypkg/", () =>
+            {
+                Interlocked.Increment(ref requests);
+                return Results.Content($"<a href=\"/files/tinypkg-1.0.0-py3-none-any.whl#sha256={sha}\">tinypkg-1.0.0-py3-none-any.whl</a>", "text/html");
+            });
+            app.MapGet("/files/tinypkg-1.0.0-py3-none-any.whl", () => Results.Bytes(wheel, "application/octet-stream"));
         });
-        index.MapGet("/files/tinypkg-1.0.0-py3-none-any.whl", () => Results.Bytes(wheel, "application/octet-stream"));
-        await index.StartAsync();
-        var url = index.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        await using var indexServer = index;
         var port = new Uri(url).Port;
 
         await using var server = await TestServer.StartAsync(o =>

@@ -4,11 +4,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Sandrun.Linux;
 
 namespace Sandrun.AspNetCore.Tests;
@@ -44,22 +40,23 @@ public sealed class TestServer : IAsyncDisposable
     public static async Task<TestServer> StartAsync(Action<SandrunOptions>? configure = null, string stateDirectory = "/run/sandrun-http-tests",
         Action<IServiceCollection>? services = null)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        builder.Services.AddSandrun(o =>
-        {
-            o.Workers = 2;
-            o.RateLimits.Enabled = false;
-            configure?.Invoke(o);
-        });
-        builder.Services.AddLinuxSandbox(o => o.StateDirectory = stateDirectory);
-        services?.Invoke(builder.Services);
-        var app = builder.Build();
-        app.UseWebSockets();
-        app.MapSandrun();
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        var (app, address) = await LocalHttpServer.StartAsync(
+            app =>
+            {
+                app.UseWebSockets();
+                app.MapSandrun();
+            },
+            s =>
+            {
+                s.AddSandrun(o =>
+                {
+                    o.Workers = 2;
+                    o.RateLimits.Enabled = false;
+                    configure?.Invoke(o);
+                });
+                s.AddLinuxSandbox(o => o.StateDirectory = stateDirectory);
+                services?.Invoke(s);
+            });
         return new TestServer(app, new Uri(address), stateDirectory);
     }
 
