@@ -89,7 +89,7 @@ internal static class ServeCommand
         {
             builder.Services.AddSingleton<IResultSigner>(signer);
         }
-        var app = builder.Build();
+        await using var app = builder.Build();
         var sandbox = app.Services.GetRequiredService<LinuxSandbox>();
         Console.WriteLine(sandbox.Capabilities);
         sandbox.EnsureReady();
