@@ -52,7 +52,7 @@ internal static class LogStreaming
         await job.Completion.WaitAsync(ct).ConfigureAwait(false);
         var exit = job.Result?.ExitCode;
         var done = json
-            ? JsonSerializer.Serialize(new { type = "done", data = new { status = Name(job.Status), exit_code = exit, failure_reason = Status.FailureName(job.FailureReason) } })
+            ? JsonSerializer.Serialize(new { type = "done", data = new { status = Name(job.Status), exit_code = exit, failure_reason = FailureNames.For(job.FailureReason) } })
             : $"[DONE] {Name(job.Status)} exit={(exit is { } e ? e.ToString(System.Globalization.CultureInfo.InvariantCulture) : "none")}";
         await SendAsync(socket, done, ct).ConfigureAwait(false);
         await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", ct).ConfigureAwait(false);

@@ -13,7 +13,7 @@ internal static class Status
             job.Id,
             job.Status.ToString().ToLowerInvariant(),
             queuePosition,
-            FailureName(job.FailureReason),
+            FailureNames.For(job.FailureReason),
             new ExecutionMetadata(
                 result is null ? null : FailureNames.CpuSeconds(result.CpuTime),
                 result?.MemoryPeakBytes,
@@ -29,9 +29,6 @@ internal static class Status
                 : new WorkerMetadata(null, null, null, null),
             job.SetupError);
     }
-
-    /// <summary>SPEC.md failure_reason values.</summary>
-    public static string? FailureName(FailureReason? reason) => FailureNames.For(reason);
 
     private sealed record StatusBody(
         string JobId, string Status, int QueuePosition, string? FailureReason, ExecutionMetadata ExecutionMetadata, string? JobHash,

@@ -150,24 +150,26 @@ public sealed partial class JobEngine : BackgroundService
             quotas.JobEnded(job.Client);
         }
 
-        job.Log.Complete(job.Log.Truncated);
-        if (job.Status is JobStatus.Completed or JobStatus.Failed || job.Status == JobStatus.Queued)
+        if (job.Status == JobStatus.Running)
         {
-            job.MarkFinished();
-        }
-
-        if (job.Status is JobStatus.Completed or JobStatus.Failed || job.Status == JobStatus.Queued)
-        {
-            job.Workspace.Dispose();
+            // The worker finishes the job and disposes the workspace once it sees the job is gone.
+            job.Log.Complete(job.Log.Truncated);
         }
         else
         {
-            // Running: the worker disposes the workspace when the sandbox returns.
-            job.ExpiresAt = DateTimeOffset.MinValue;
+            Discard(job);
         }
 
         LogDeleted(logger, jobId);
         return true;
+    }
+
+    /// <summary>Ends a job that no worker holds: output closed, waiters released, workspace deleted.</summary>
+    private static void Discard(Job job)
+    {
+        job.Log.Complete(job.Log.Truncated);
+        job.MarkFinished();
+        job.Workspace.Dispose();
     }
 
     /// <summary>Stops the workers (running jobs are killed), then deletes every job: nothing outlives the server.</summary>
@@ -178,9 +180,7 @@ public sealed partial class JobEngine : BackgroundService
         {
             if (store.TryRemove(job.Id, out _))
             {
-                job.Log.Complete(job.Log.Truncated);
-                job.MarkFinished();
-                job.Workspace.Dispose();
+                Discard(job);
             }
         }
     }
