@@ -12,6 +12,7 @@ internal static class Cli
             return args.FirstOrDefault() switch
             {
                 "exec" => await ExecCommand.RunAsync(args[1..]).ConfigureAwait(false),
+                "mcp" => await McpCommand.RunAsync(args[1..]).ConfigureAwait(false),
                 "probe" => Probe(),
                 "verify" => KeyCommands.Verify(args[1..]),
                 "--generate-key" => KeyCommands.GenerateKey(args[1..]),
@@ -37,6 +38,8 @@ internal static class Cli
         + "       starts the HTTP server (configuration: appsettings.json 'Sandrun' section, Sandrun__X env vars)\n\n"
         + "commands:\n"
         + "  exec ... -- PROGRAM [ARGS...]   run one command in the sandbox (see 'exec' usage below)\n"
+        + "  mcp [--worker-key FILE] [--Sandrun:Key value ...]\n"
+        + "                                  serve the MCP tools over stdin/stdout (for desktop MCP clients)\n"
         + "  probe                           print the host's sandbox capability report\n"
         + "  --generate-key [FILE]           create an Ed25519 worker key (default ./worker_key.pem, mode 0600) and print its Worker ID\n"
         + "  verify --status FILE.json [--worker-id ID]\n"

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Sandrun.Abstractions;
 using Sandrun.AspNetCore.Api;
+using Sandrun.AspNetCore.Mcp;
 using Sandrun.Jobs;
 using Sandrun.Quotas;
 
@@ -16,6 +17,8 @@ public static class SandrunEndpoints
     /// Maps every Sandrun endpoint below <paramref name="prefix"/> ("" = the root). Needs <c>AddSandrun()</c>, a
     /// sandbox, and <c>app.UseWebSockets()</c> for live log streaming. Responses carry
     /// <c>Access-Control-Allow-Origin: *</c>; OPTIONS preflights are answered; unknown paths get a JSON 404.
+    /// With <c>AddSandrunMcp()</c> it also maps the MCP Streamable HTTP endpoint (default <c>/mcp</c>), guarded
+    /// against DNS rebinding and open to browsers only from allowed origins.
     /// </summary>
     public static RouteGroupBuilder MapSandrun(this IEndpointRouteBuilder endpoints, string prefix = "")
     {
@@ -97,6 +100,11 @@ public static class SandrunEndpoints
             context.Response.Headers.AccessControlMaxAge = "86400";
             return Results.NoContent();
         });
+        if (endpoints.ServiceProvider.GetService<SandrunMcpMarker>() is not null)
+        {
+            SandrunMcpEndpoint.Map(endpoints, prefix);
+        }
+
         group.MapFallback((HttpContext context) => ApiJson.Error(404, "not found", $"no endpoint {context.Request.Method} {Shorten(context.Request.Path.Value ?? "/")}"));
         return group;
     }

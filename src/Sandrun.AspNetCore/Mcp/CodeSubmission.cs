@@ -1,0 +1,127 @@
+using System.Formats.Tar;
+using System.Text;
+using System.Text.Json;
+using Sandrun.Intake;
+
+namespace Sandrun.AspNetCore.Mcp;
+
+/// <summary>Turns an <c>execute_*</c> tool call into what <c>POST /submit</c> would carry: one tar of files and a manifest.</summary>
+internal static class CodeSubmission
+{
+    /// <summary>A language a tool call may name: the interpreter that runs it and the file its code is written to.</summary>
+    public sealed record Language(string Name, string Interpreter, string EntryFile);
+
+    /// <summary>The language names <c>execute_code</c> accepts, in the order descriptions list them.</summary>
+    public static IReadOnlyList<Language> Languages { get; } =
+    [
+        new("python", "python3", "main.py"),
+        new("javascript", "node", "main.js"),
+        new("bash", "bash", "main.sh"),
+        new("sh", "sh", "main.sh"),
+        new("ruby", "ruby", "main.rb"),
+        new("r", "Rscript", "main.R"),
+        new("perl", "perl", "main.pl"),
+    ];
+
+    private static readonly Dictionary<string, string> Aliases = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["python3"] = "python",
+        ["py"] = "python",
+        ["js"] = "javascript",
+        ["node"] = "javascript",
+        ["nodejs"] = "javascript",
+        ["rscript"] = "r",
+        ["rb"] = "ruby",
+        ["pl"] = "perl",
+    };
+
+    /// <summary>Finds a language by name or common alias (<c>python3</c>, <c>js</c>, <c>node</c>, <c>Rscript</c>, …), any case.</summary>
+    public static Language? Find(string name)
+    {
+        var key = Aliases.GetValueOrDefault(name.Trim(), name.Trim());
+        return Languages.FirstOrDefault(l => string.Equals(l.Name, key, StringComparison.OrdinalIgnoreCase));
+    }
+
+    /// <summary>
+    /// Builds the upload and manifest. Values above the server's maxima are clamped (and said so in
+    /// <paramref name="notes"/>); values no job could run with are refused with <see cref="ToolRefusalException"/>.
+    /// </summary>
+    public static (UploadPart Part, string Manifest) Build(
+        Language language, string code, IReadOnlyDictionary<string, string>? files, IReadOnlyList<string>? args,
+        int? timeout, int? memoryMb, LimitOptions limits, List<string> notes)
+    {
+        var manifest = new Dictionary<string, object>
+        {
+            ["entrypoint"] = language.EntryFile,
+            ["interpreter"] = language.Interpreter,
+        };
+        if (args is { Count: > 0 })
+        {
+            manifest["args"] = args;
+        }
+
+        if (timeout is { } seconds)
+        {
+            if (seconds < 1)
+            {
+                throw new ToolRefusalException($"timeout must be at least 1 second (got {seconds}); the server allows up to {limits.MaxTimeoutSeconds}");
+            }
+
+            manifest["timeout"] = Clamp(seconds, limits.MaxTimeoutSeconds, "timeout", "seconds", notes);
+        }
+
+        if (memoryMb is { } memory)
+        {
+            if (memory < 16)
+            {
+                throw new ToolRefusalException($"memory_mb must be at least 16 (got {memory}); the server allows up to {limits.MaxMemoryMb}");
+            }
+
+            manifest["memory_mb"] = Clamp(memory, limits.MaxMemoryMb, "memory_mb", "MiB", notes);
+        }
+
+        var tar = new MemoryStream();
+        using (var writer = new TarWriter(tar, TarEntryFormat.Pax, leaveOpen: true))
+        {
+            Add(writer, language.EntryFile, code);
+            foreach (var (path, content) in files ?? new Dictionary<string, string>())
+            {
+                if (string.Equals(path.TrimStart('.', '/'), language.EntryFile, StringComparison.Ordinal))
+                {
+                    throw new ToolRefusalException($"files must not contain '{language.EntryFile}': the code argument is written there");
+                }
+
+                if (path.Length == 0 || path.Contains('\0', StringComparison.Ordinal))
+                {
+                    throw new ToolRefusalException("files: every path must be a non-empty relative path such as 'data/input.csv'");
+                }
+
+                Add(writer, path, content ?? throw new ToolRefusalException($"files: '{path}' has no content (null)"));
+            }
+        }
+
+        tar.Position = 0;
+        return (new UploadPart("files.tar", tar), JsonSerializer.Serialize(manifest));
+    }
+
+    private static int Clamp(int value, int max, string name, string unit, List<string> notes)
+    {
+        if (value <= max)
+        {
+            return value;
+        }
+
+        notes.Add($"{name} {value} {unit} is above this server's maximum; clamped to {max} {unit}");
+        return max;
+    }
+
+    private static void Add(TarWriter writer, string path, string content)
+    {
+        var entry = new PaxTarEntry(TarEntryType.RegularFile, path)
+        {
+            DataStream = new MemoryStream(Encoding.UTF8.GetBytes(content)),
+            Mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead,
+        };
+        writer.WriteEntry(entry);
+    }
+}

@@ -1,0 +1,63 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using ModelContextProtocol.Protocol;
+using Sandrun.AspNetCore.Mcp;
+
+namespace Sandrun.AspNetCore;
+
+/// <summary>Registers Sandrun's MCP tools (execute_python, execute_code, read_output, …).</summary>
+public static class SandrunMcpServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds the MCP server and its tools with options bound from <c>Sandrun:Mcp</c> in <paramref name="configuration"/>,
+    /// then <paramref name="configure"/>. See <see cref="AddSandrunMcp(IServiceCollection, Action{SandrunMcpOptions}?)"/>.
+    /// </summary>
+    public static IMcpServerBuilder AddSandrunMcp(this IServiceCollection services, IConfiguration configuration, Action<SandrunMcpOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<SandrunMcpOptions>().Bind(configuration.GetSection("Sandrun:Mcp"));
+        return services.AddSandrunMcp(configure);
+    }
+
+    /// <summary>
+    /// Adds the MCP server and its tools over the engine registered by <c>AddSandrun()</c>, with the Streamable HTTP
+    /// transport (stateless) that <c>MapSandrun()</c> maps at <c>/mcp</c> while <see cref="SandrunMcpOptions.Enabled"/>.
+    /// For a desktop client, add <c>.WithStdioServerTransport()</c> to the returned builder instead of mapping HTTP.
+    /// Tool calls count against the same per-client quotas as <c>POST /submit</c>.
+    /// </summary>
+    public static IMcpServerBuilder AddSandrunMcp(this IServiceCollection services, Action<SandrunMcpOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        var options = services.AddOptions<SandrunMcpOptions>();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        services.AddHttpContextAccessor();
+        services.TryAddSingleton<McpCaller>();
+        services.TryAddSingleton<SandrunTools>();
+        services.TryAddSingleton<SandrunMcpMarker>();
+        SandrunToolCatalog.Register(services);
+        return services
+            .AddMcpServer(o =>
+            {
+                o.ServerInfo = new Implementation
+                {
+                    Name = "sandrun",
+                    Title = "Sandrun",
+                    Version = typeof(SandrunEndpoints).Assembly.GetName().Version?.ToString(3) ?? "0.0.0",
+                };
+                o.ServerInstructions =
+                    "Sandrun runs code in disposable Linux sandboxes: no network, no state between calls, strict CPU, memory and time limits. "
+                    + "Use execute_python, execute_javascript or execute_bash for a snippet, execute_code for other languages, several files or arguments. "
+                    + "Files the program writes to its current directory can be listed with list_outputs and read with read_output. "
+                    + "Long jobs: pass wait=false and poll check_job_status.";
+            })
+            .WithHttpTransport(o => o.Stateless = true);
+    }
+}
+
+/// <summary>Tells <c>MapSandrun()</c> that <c>AddSandrunMcp()</c> was called.</summary>
+internal sealed class SandrunMcpMarker;
