@@ -55,6 +55,12 @@ internal static class CodeSubmission
             ["entrypoint"] = language.EntryFile,
             ["interpreter"] = language.Interpreter,
         };
+        if (language.Interpreter == "python3")
+        {
+            // Imported helper modules would otherwise leave __pycache__/*.pyc among the outputs.
+            manifest["env"] = new Dictionary<string, string> { ["PYTHONDONTWRITEBYTECODE"] = "1" };
+        }
+
         if (args is { Count: > 0 })
         {
             manifest["args"] = args;
