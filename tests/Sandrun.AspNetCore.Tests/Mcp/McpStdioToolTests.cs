@@ -16,6 +16,20 @@ public sealed class McpStdioToolTests : McpToolTests
                 .. merged.SelectMany(kv => new[] { "--" + kv.Key, kv.Value })],
         });
         var client = await McpClient.CreateAsync(transport);
-        return new Connection(client, () => ValueTask.CompletedTask);
+        return new Connection(client, AssertServerCleanedUpAsync);
     }
+
+    /// <summary>Closing stdin ends the server, which unmounts every job workspace it still held on the way out.</summary>
+    private static async ValueTask AssertServerCleanedUpAsync()
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (File.ReadLines("/proc/self/mountinfo").Any(IsJobMount) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.DoesNotContain(File.ReadLines("/proc/self/mountinfo"), IsJobMount);
+    }
+
+    private static bool IsJobMount(string line) => line.Split(' ')[4].StartsWith("/run/sandrun/jobs-", StringComparison.Ordinal);
 }
