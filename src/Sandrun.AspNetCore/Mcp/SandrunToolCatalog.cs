@@ -35,6 +35,9 @@ internal static class SandrunToolCatalog
             f => $"Read one output file of a finished job: text comes back as text, PNG/JPEG/GIF/WebP images as images, anything else as a base64 embedded resource. Files up to {Bytes(f.Mcp.MaxReadOutputBytes)}."),
     ];
 
+    /// <summary>Whether <paramref name="name"/> is one of these tools.</summary>
+    public static bool Contains(string name) => Entries.Any(e => e.Name == name);
+
     /// <summary>Registers every tool as an <see cref="McpServerTool"/> singleton, built when the MCP server starts.</summary>
     public static void Register(IServiceCollection services)
     {

@@ -201,6 +201,27 @@ public abstract class McpToolTests
     }
 
     [Fact]
+    public async Task Malformed_arguments_are_tool_errors_that_name_the_argument()
+    {
+        await using var c = await ConnectAsync();
+        foreach (var (tool, arguments, expected) in new (string, Dictionary<string, object?>, string)[]
+        {
+            ("execute_code", new() { ["language"] = "python", ["code"] = 123 }, "execute_code: 'code' must be a string, not the number 123"),
+            ("execute_code", new() { ["language"] = "python" }, "execute_code: missing required argument 'code'"),
+            ("execute_code", new() { ["language"] = "python", ["code"] = "x", ["files"] = new Dictionary<string, object> { ["a.txt"] = 5 } }, "'files[\"a.txt\"]' must be a string or null, not the number 5"),
+            ("execute_code", new() { ["language"] = "python", ["code"] = "x", ["timeout"] = 99_999_999_999L }, "'timeout' must be a whole number (32-bit) or null"),
+            ("execute_code", new() { ["language"] = "python", ["code"] = "x", ["args"] = "--verbose" }, "'args' must be an array or null, not a string"),
+            ("execute_python", new() { ["code"] = "x", ["timeout_seconds"] = 5 }, "execute_python: unknown argument 'timeout_seconds'; it takes code, wait"),
+            ("read_output", new() { ["job_id"] = 1, ["path"] = "x" }, "read_output: 'job_id' must be a string, not the number 1"),
+        })
+        {
+            var result = await c.Client.CallToolAsync(tool, arguments);
+            Assert.True(result.IsError, expected);
+            Assert.Contains(expected, Text(result), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task Without_waiting_the_job_is_polled_to_completion()
     {
         await using var c = await ConnectAsync();

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
 using Sandrun.AspNetCore.Mcp;
 
 namespace Sandrun.AspNetCore;
@@ -55,6 +56,11 @@ public static class SandrunMcpServiceCollectionExtensions
                     + "Files the program writes to its current directory can be listed with list_outputs and read with read_output. "
                     + "Long jobs: pass wait=false and poll check_job_status.";
             })
+            .WithRequestFilters(filters => filters.AddCallToolFilter(next => async (context, cancellationToken) =>
+                context.MatchedPrimitive is McpServerTool tool && SandrunToolCatalog.Contains(tool.ProtocolTool.Name)
+                    && ArgumentCheck.Problem(tool.ProtocolTool.Name, tool.ProtocolTool.InputSchema, context.Params?.Arguments) is { } problem
+                    ? ToolResults.Error(problem)
+                    : await next(context, cancellationToken).ConfigureAwait(false)))
             .WithHttpTransport(o => o.Stateless = true);
     }
 }
