@@ -78,7 +78,7 @@ internal static class SandrunToolCatalog
             + "Files it writes there come back as outputs (list_outputs, read_output). "
             + $"Limits: {l.DefaultTimeoutSeconds} s wall time, {l.DefaultCpuSeconds} s CPU time, {l.DefaultMemoryMb} MiB memory, {l.MaxPids} processes, "
             + $"{l.WorkspaceMb} MiB of files, {Bytes(l.OutputBytesPerStream)} of output per stream (more stops the job). "
-            + $"A call waits up to {f.Mcp.MaxWaitSeconds} s, then returns the job_id for check_job_status.{quota}";
+            + $"A call waits up to {f.Mcp.MaxWaitSeconds} s (reporting progress every second when the client asks for it), then returns the job_id for check_job_status.{quota}";
     }
 
     private static string Bytes(long n) => n switch

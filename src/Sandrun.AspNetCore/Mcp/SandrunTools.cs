@@ -1,7 +1,9 @@
 using System.ComponentModel;
+using System.Diagnostics;
 using System.Text.Unicode;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using Sandrun.Abstractions;
 using Sandrun.Jobs;
@@ -20,16 +22,18 @@ internal sealed class SandrunTools(
 
     private const string WaitHelp = "true (default): wait for the job to finish and return its output. false: return the job_id at once; poll check_job_status.";
 
+    private static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(1);
+
     private SandrunMcpOptions Mcp => mcpOptions.Value;
 
-    public Task<CallToolResult> ExecutePython([Description(CodeHelp + " Runs as main.py with python3.")] string code, [Description(WaitHelp)] bool wait = true, CancellationToken cancellationToken = default) =>
-        RunAsync("python", code, null, null, null, null, wait, cancellationToken);
+    public Task<CallToolResult> ExecutePython([Description(CodeHelp + " Runs as main.py with python3.")] string code, [Description(WaitHelp)] bool wait = true, IProgress<ProgressNotificationValue>? progress = null, CancellationToken cancellationToken = default) =>
+        RunAsync("python", code, null, null, null, null, wait, progress, cancellationToken);
 
-    public Task<CallToolResult> ExecuteJavascript([Description(CodeHelp + " Runs as main.js with node (CommonJS).")] string code, [Description(WaitHelp)] bool wait = true, CancellationToken cancellationToken = default) =>
-        RunAsync("javascript", code, null, null, null, null, wait, cancellationToken);
+    public Task<CallToolResult> ExecuteJavascript([Description(CodeHelp + " Runs as main.js with node (CommonJS).")] string code, [Description(WaitHelp)] bool wait = true, IProgress<ProgressNotificationValue>? progress = null, CancellationToken cancellationToken = default) =>
+        RunAsync("javascript", code, null, null, null, null, wait, progress, cancellationToken);
 
-    public Task<CallToolResult> ExecuteBash([Description("The bash script. Runs as main.sh with bash.")] string script, [Description(WaitHelp)] bool wait = true, CancellationToken cancellationToken = default) =>
-        RunAsync("bash", script, null, null, null, null, wait, cancellationToken);
+    public Task<CallToolResult> ExecuteBash([Description("The bash script. Runs as main.sh with bash.")] string script, [Description(WaitHelp)] bool wait = true, IProgress<ProgressNotificationValue>? progress = null, CancellationToken cancellationToken = default) =>
+        RunAsync("bash", script, null, null, null, null, wait, progress, cancellationToken);
 
     public Task<CallToolResult> ExecuteCode(
         [Description("python, javascript, bash, sh, ruby, r or perl (aliases: python3, js, node, Rscript).")] string language,
@@ -39,8 +43,9 @@ internal sealed class SandrunTools(
         [Description("Wall-clock limit in seconds. Above the server's maximum it is clamped.")] int? timeout = null,
         [Description("Memory limit in MiB (at least 16). Above the server's maximum it is clamped.")] int? memory_mb = null,
         [Description(WaitHelp)] bool wait = true,
+        IProgress<ProgressNotificationValue>? progress = null,
         CancellationToken cancellationToken = default) =>
-        RunAsync(language, code, files, args, timeout, memory_mb, wait, cancellationToken);
+        RunAsync(language, code, files, args, timeout, memory_mb, wait, progress, cancellationToken);
 
     public CallToolResult CheckJobStatus([Description("The job_id an execute_* tool returned.")] string job_id)
     {
@@ -135,7 +140,7 @@ internal sealed class SandrunTools(
     }
 
     private async Task<CallToolResult> RunAsync(
-        string languageName, string code, IReadOnlyDictionary<string, string>? files, IReadOnlyList<string>? args, int? timeout, int? memoryMb, bool wait, CancellationToken cancellationToken)
+        string languageName, string code, IReadOnlyDictionary<string, string>? files, IReadOnlyList<string>? args, int? timeout, int? memoryMb, bool wait, IProgress<ProgressNotificationValue>? progress, CancellationToken cancellationToken)
     {
         var language = CodeSubmission.Find(languageName);
         var available = CodeSubmission.Languages.Where(l => environment.Interpreters.Contains(l.Interpreter)).Select(l => l.Name).ToList();
@@ -168,19 +173,48 @@ internal sealed class SandrunTools(
             return ToolResults.JobNotFound(id);
         }
 
-        if (wait)
+        if (wait && !await WaitAsync(job, progress, cancellationToken).ConfigureAwait(false))
         {
-            try
-            {
-                await job.Completion.WaitAsync(TimeSpan.FromSeconds(Mcp.MaxWaitSeconds), cancellationToken).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
-                notes.Add($"stopped waiting after {Mcp.MaxWaitSeconds} s (this server's longest wait); the job goes on");
-            }
+            notes.Add($"stopped waiting after {Mcp.MaxWaitSeconds} s (this server's longest wait); the job goes on");
         }
 
         return ToolResults.Json(JobReport.For(job, engine.PositionOf(job.Id), Mcp.MaxInlineOutputBytes, notes, withLogs: true, services.GetService<IResultSigner>()));
+    }
+
+    /// <summary>
+    /// Waits for the job up to <see cref="SandrunMcpOptions.MaxWaitSeconds"/>, reporting progress every second while
+    /// it is queued or running, so clients that reset their request timeout on progress keep waiting. False when it
+    /// is still going.
+    /// </summary>
+    private async Task<bool> WaitAsync(Job job, IProgress<ProgressNotificationValue>? progress, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var limit = TimeSpan.FromSeconds(Mcp.MaxWaitSeconds);
+        while (true)
+        {
+            var left = limit - Stopwatch.GetElapsedTime(started);
+            if (left <= TimeSpan.Zero)
+            {
+                return false;
+            }
+
+            try
+            {
+                await job.Completion.WaitAsync(left < ProgressInterval ? left : ProgressInterval, cancellationToken).ConfigureAwait(false);
+                return true;
+            }
+            catch (TimeoutException)
+            {
+                var elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
+                progress?.Report(new ProgressNotificationValue
+                {
+                    Progress = (float)elapsed,
+                    Message = job.Status == JobStatus.Queued
+                        ? $"{job.Id} queued, position {engine.PositionOf(job.Id)}"
+                        : $"{job.Id} {job.Status.ToString().ToLowerInvariant()}, {elapsed:F0} s",
+                });
+            }
+        }
     }
 
     private static async Task<byte[]?> ReadAsync(Job job, OutputFile output, CancellationToken cancellationToken)

@@ -1,6 +1,8 @@
+using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using ModelContextProtocol;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 
@@ -253,6 +255,35 @@ public abstract class McpToolTests
     }
 
     [Fact]
+    public async Task Waiting_reports_progress_and_stops_at_the_longest_wait_while_the_job_goes_on()
+    {
+        await using var c = await ConnectAsync(new Dictionary<string, string> { ["Sandrun:Mcp:MaxWaitSeconds"] = "3" });
+        var reports = new ConcurrentQueue<ProgressNotificationValue>();
+        var result = await c.Client.CallToolAsync("execute_bash", new Dictionary<string, object?> { ["script"] = "sleep 5; echo done" }, new Reports(reports));
+        var run = Structured(result);
+        Assert.Equal("running", run.GetProperty("status").GetString());
+        Assert.Contains(run.GetProperty("notes").EnumerateArray(), n => n.GetString()!.StartsWith("stopped waiting after 3 s", StringComparison.Ordinal));
+        var jobId = run.GetProperty("job_id").GetString()!;
+
+        Assert.NotEmpty(reports);
+        Assert.All(reports, r => Assert.StartsWith(jobId + " running", r.Message, StringComparison.Ordinal));
+        var values = reports.Select(r => r.Progress).ToList();
+        Assert.Equal(values.Order(), values);
+
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        JsonElement status;
+        do
+        {
+            await Task.Delay(200);
+            status = await Call(c, "check_job_status", new() { ["job_id"] = jobId });
+        }
+        while (status.GetProperty("status").GetString() == "running" && DateTime.UtcNow < deadline);
+
+        Assert.Equal("completed", status.GetProperty("status").GetString());
+        Assert.Equal("done\n", status.GetProperty("stdout").GetString());
+    }
+
+    [Fact]
     public async Task Long_output_is_shown_by_its_beginning_and_end()
     {
         await using var c = await ConnectAsync(new Dictionary<string, string> { ["Sandrun:Mcp:MaxInlineOutputBytes"] = "1000" });
@@ -281,6 +312,12 @@ public abstract class McpToolTests
     }
 
     protected static string Text(CallToolResult result) => string.Concat(result.Content.OfType<TextContentBlock>().Select(b => b.Text));
+
+    /// <summary>Records progress notifications as they arrive (<see cref="Progress{T}"/> would post them to a thread pool later).</summary>
+    private sealed class Reports(ConcurrentQueue<ProgressNotificationValue> queue) : IProgress<ProgressNotificationValue>
+    {
+        public void Report(ProgressNotificationValue value) => queue.Enqueue(value);
+    }
 
     /// <summary>A client and whatever it runs against; disposing ends both.</summary>
     protected sealed class Connection(McpClient client, Func<ValueTask> dispose) : IAsyncDisposable
