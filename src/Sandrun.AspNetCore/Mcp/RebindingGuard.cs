@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace Sandrun.AspNetCore.Mcp;
 
 /// <summary>
@@ -64,19 +62,6 @@ internal sealed class RebindingGuard
             && uri.Scheme is "http" or "https"
             && uri.PathAndQuery == "/"
             && IsAllowedHost(uri.IsDefaultPort ? FormatHost(uri) : $"{FormatHost(uri)}:{uri.Port}");
-    }
-
-    /// <summary>Writes a 403 with a JSON-RPC error body, which MCP clients report as such.</summary>
-    public static Task RefuseAsync(HttpContext context, string reason)
-    {
-        context.Response.StatusCode = StatusCodes.Status403Forbidden;
-        context.Response.ContentType = "application/json";
-        return context.Response.WriteAsync(JsonSerializer.Serialize(new Dictionary<string, object?>
-        {
-            ["jsonrpc"] = "2.0",
-            ["id"] = null,
-            ["error"] = new Dictionary<string, object> { ["code"] = -32000, ["message"] = "Forbidden: " + reason },
-        }));
     }
 
     private bool IsAllowedHost(string hostHeader)

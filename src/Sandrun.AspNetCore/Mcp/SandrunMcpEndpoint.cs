@@ -1,3 +1,5 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -22,26 +24,49 @@ internal static partial class SandrunMcpEndpoint
             LogAnyHost(logger);
         }
 
+        // A tool call carries at most an upload's worth of code and files, plus JSON framing.
+        var maxBody = endpoints.ServiceProvider.GetRequiredService<IOptions<SandrunOptions>>().Value.Limits.MaxUploadBytes + (1 << 20);
         var pattern = prefix.TrimEnd('/') + "/" + options.Path.Trim('/');
         endpoints.MapMcp(pattern).Add(builder =>
         {
             var inner = builder.RequestDelegate!;
-            builder.RequestDelegate = context =>
+            builder.RequestDelegate = async context =>
             {
                 if (guard.Refusal(context.Request) is { } reason)
                 {
-                    return RebindingGuard.RefuseAsync(context, reason);
+                    await ErrorAsync(context, StatusCodes.Status403Forbidden, "Forbidden: " + reason).ConfigureAwait(false);
+                    return;
                 }
 
                 AllowOrigin(context);
-                return inner(context);
+                if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+                {
+                    size.MaxRequestBodySize = maxBody;
+                }
+
+                var tooLarge = $"request body too large: the limit is {maxBody} bytes (Sandrun:Limits:MaxUploadBytes plus 1 MiB)";
+                if (context.Request.ContentLength > maxBody)
+                {
+                    await ErrorAsync(context, StatusCodes.Status413PayloadTooLarge, tooLarge).ConfigureAwait(false);
+                    return;
+                }
+
+                try
+                {
+                    await inner(context).ConfigureAwait(false);
+                }
+                catch (BadHttpRequestException e) when (!context.Response.HasStarted)
+                {
+                    // A body that turns out too large or malformed while streaming in.
+                    await ErrorAsync(context, e.StatusCode, e.StatusCode == StatusCodes.Status413PayloadTooLarge ? tooLarge : "bad request: " + e.Message).ConfigureAwait(false);
+                }
             };
         });
         endpoints.MapMethods(pattern, ["OPTIONS"], context =>
         {
             if (guard.Refusal(context.Request) is { } reason)
             {
-                return RebindingGuard.RefuseAsync(context, reason);
+                return ErrorAsync(context, StatusCodes.Status403Forbidden, "Forbidden: " + reason);
             }
 
             AllowOrigin(context);
@@ -53,6 +78,19 @@ internal static partial class SandrunMcpEndpoint
             context.Response.StatusCode = StatusCodes.Status204NoContent;
             return Task.CompletedTask;
         });
+    }
+
+    /// <summary>An HTTP error with a JSON-RPC error body, which MCP clients report as such.</summary>
+    private static Task ErrorAsync(HttpContext context, int status, string message)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json";
+        return context.Response.WriteAsync(JsonSerializer.Serialize(new Dictionary<string, object?>
+        {
+            ["jsonrpc"] = "2.0",
+            ["id"] = null,
+            ["error"] = new Dictionary<string, object> { ["code"] = -32000, ["message"] = message },
+        }));
     }
 
     /// <summary>An origin that passed the guard may read the response (the REST API's <c>*</c> is not used here).</summary>

@@ -6,8 +6,8 @@ using Sandrun.Linux;
 
 namespace Sandrun.AspNetCore.Tests.Mcp;
 
-/// <summary>DNS rebinding and cross-origin protection of <c>/mcp</c> (Host and Origin validation), over real HTTP.</summary>
-public sealed class McpRebindingTests
+/// <summary>The <c>/mcp</c> endpoint over real HTTP: DNS rebinding and cross-origin protection (Host and Origin validation), body limits, mapping.</summary>
+public sealed class McpEndpointTests
 {
     private const string Initialize = """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}""";
 
@@ -134,6 +134,30 @@ public sealed class McpRebindingTests
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             await app.StopAsync();
         }
+    }
+
+    [Fact]
+    public async Task An_oversized_body_is_a_413_with_a_JSON_RPC_error_whether_announced_or_streamed()
+    {
+        await using var server = await TestServer.StartAsync(o => o.Limits.MaxUploadBytes = 1 << 20, services: s => s.AddSandrunMcp());
+        var body = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"execute_python\",\"arguments\":{\"code\":\"#" + new string('x', 3 << 20) + "\"}}}";
+        foreach (var chunked in new[] { false, true })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/mcp")
+            {
+                Content = chunked ? new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes(body))) : new StringContent(body, Encoding.UTF8),
+            };
+            request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+            request.Headers.TransferEncodingChunked = chunked;
+            request.Headers.Add("Accept", "application/json, text/event-stream");
+            using var response = await server.Client.SendAsync(request);
+            Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+            var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetProperty("message").GetString();
+            Assert.Contains($"the limit is {(1 << 20) + (1 << 20)} bytes", error, StringComparison.Ordinal);
+        }
+
+        using var health = await server.Client.GetAsync("/health");
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
     }
 
     private static Task<TestServer> StartAsync(Action<SandrunMcpOptions>? configure = null) =>
