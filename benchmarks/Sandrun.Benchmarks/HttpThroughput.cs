@@ -2,14 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
-using Sandrun.AspNetCore;
-using Sandrun.Linux;
 
 namespace Sandrun.Benchmarks;
 
@@ -26,21 +18,9 @@ internal static class HttpThroughput
     {
         var jobs = args.Length >= 2 && args[0] == "--jobs" ? int.Parse(args[1], CultureInfo.InvariantCulture) : 300;
         var concurrency = Environment.ProcessorCount;
-        var builder = WebApplication.CreateBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        builder.Services.AddSandrun(o =>
-        {
-            o.Workers = concurrency;
-            o.RateLimits.Enabled = false;
-        });
-        builder.Services.AddLinuxSandbox(o => o.StateDirectory = "/run/sandrun-bench-http");
-        await using var app = builder.Build();
-        app.UseWebSockets();
-        app.MapSandrun();
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        using var client = new HttpClient { BaseAddress = new Uri(address) };
+        var (app, address) = await BenchServer.StartAsync("/run/sandrun-bench-http", mcp: false);
+        await using var disposeApp = app;
+        using var client = new HttpClient { BaseAddress = address };
 
         await Task.Delay(1000);
         var idleRss = Process.GetCurrentProcess().WorkingSet64;
@@ -107,7 +87,7 @@ internal static class HttpThroughput
         return Stopwatch.GetElapsedTime(started);
     }
 
-    private static async Task<TimeSpan> RunDirect(int jobs, int concurrency)
+    internal static async Task<TimeSpan> RunDirect(int jobs, int concurrency)
     {
         var started = Stopwatch.GetTimestamp();
         await Parallel.ForAsync(0, jobs, new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (_, ct) =>
