@@ -12,7 +12,7 @@ namespace Sandrun.Benchmarks;
 /// </summary>
 internal static class HttpThroughput
 {
-    private const string Code = "print(6 * 7)";
+    internal const string Code = "print(6 * 7)";
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -87,15 +87,18 @@ internal static class HttpThroughput
         return Stopwatch.GetElapsedTime(started);
     }
 
+    /// <summary>The baseline: <c>python3 -c Code</c> started directly, output read, exit awaited.</summary>
+    internal static async Task RunPythonAsync(CancellationToken cancellationToken = default)
+    {
+        using var process = Process.Start(new ProcessStartInfo("/usr/bin/python3", ["-c", Code]) { RedirectStandardOutput = true })!;
+        await process.StandardOutput.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken);
+    }
+
     internal static async Task<TimeSpan> RunDirect(int jobs, int concurrency)
     {
         var started = Stopwatch.GetTimestamp();
-        await Parallel.ForAsync(0, jobs, new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (_, ct) =>
-        {
-            using var process = Process.Start(new ProcessStartInfo("/usr/bin/python3", ["-c", Code]) { RedirectStandardOutput = true })!;
-            await process.StandardOutput.ReadToEndAsync(ct);
-            await process.WaitForExitAsync(ct);
-        });
+        await Parallel.ForAsync(0, jobs, new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (_, ct) => await RunPythonAsync(ct));
         return Stopwatch.GetElapsedTime(started);
     }
 }

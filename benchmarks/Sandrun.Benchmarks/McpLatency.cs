@@ -12,7 +12,7 @@ namespace Sandrun.Benchmarks;
 /// </summary>
 internal static class McpLatency
 {
-    private const string Code = "print(6 * 7)";
+    private const string Code = HttpThroughput.Code;
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -29,7 +29,7 @@ internal static class McpLatency
         for (var i = 0; i < 20; i++)
         {
             await CallAsync(client);
-            await DirectAsync();
+            await HttpThroughput.RunPythonAsync();
         }
 
         using var http = new HttpClient { BaseAddress = address };
@@ -50,7 +50,7 @@ internal static class McpLatency
                 viaMcp.Add(await TimeAsync(() => CallAsync(client)));
             }
 
-            direct.Add(await TimeAsync(DirectAsync));
+            direct.Add(await TimeAsync(() => HttpThroughput.RunPythonAsync()));
         }
 
         var started = Stopwatch.GetTimestamp();
@@ -90,13 +90,6 @@ internal static class McpLatency
         }
 
         await http.GetStringAsync($"/logs/{id}");
-    }
-
-    private static async Task DirectAsync()
-    {
-        using var process = Process.Start(new ProcessStartInfo("/usr/bin/python3", ["-c", Code]) { RedirectStandardOutput = true })!;
-        await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
     }
 
     private static async Task<double> TimeAsync(Func<Task> action)

@@ -93,12 +93,8 @@ public static class SandrunEndpoints
 
         group.MapMethods("/{**path}", ["OPTIONS"], (HttpContext context) =>
         {
-            context.Response.Headers.AccessControlAllowMethods = "GET, POST, OPTIONS";
-            context.Response.Headers.AccessControlAllowHeaders = context.Request.Headers.AccessControlRequestHeaders.Count > 0
-                ? context.Request.Headers.AccessControlRequestHeaders.ToString()
-                : "Content-Type, Accept";
-            context.Response.Headers.AccessControlMaxAge = "86400";
-            return Results.NoContent();
+            Preflight.Answer(context, "GET, POST, OPTIONS", "Content-Type, Accept");
+            return Results.Empty;
         });
         if (endpoints.ServiceProvider.GetService<SandrunMcpMarker>() is not null)
         {

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Sandrun.AspNetCore.Api;
 
 namespace Sandrun.AspNetCore.Mcp;
 
@@ -70,12 +71,7 @@ internal static partial class SandrunMcpEndpoint
             }
 
             AllowOrigin(context);
-            context.Response.Headers.AccessControlAllowMethods = "GET, POST, DELETE, OPTIONS";
-            context.Response.Headers.AccessControlAllowHeaders = context.Request.Headers.AccessControlRequestHeaders.Count > 0
-                ? context.Request.Headers.AccessControlRequestHeaders.ToString()
-                : "Content-Type, Accept, Mcp-Session-Id, Mcp-Protocol-Version, Last-Event-ID";
-            context.Response.Headers.AccessControlMaxAge = "86400";
-            context.Response.StatusCode = StatusCodes.Status204NoContent;
+            Preflight.Answer(context, "GET, POST, DELETE, OPTIONS", "Content-Type, Accept, Mcp-Session-Id, Mcp-Protocol-Version, Last-Event-ID");
             return Task.CompletedTask;
         });
     }

@@ -232,15 +232,7 @@ public abstract class McpToolTests
         var jobId = started.GetProperty("job_id").GetString()!;
         Assert.Contains(started.GetProperty("notes").EnumerateArray(), n => n.GetString()!.Contains("check_job_status", StringComparison.Ordinal));
 
-        JsonElement status;
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        do
-        {
-            await Task.Delay(100);
-            status = await Call(c, "check_job_status", new() { ["job_id"] = jobId });
-        }
-        while (status.GetProperty("status").GetString() is "queued" or "running" && DateTime.UtcNow < deadline);
-
+        var status = await PollUntilFinishedAsync(c, jobId);
         Assert.Equal("completed", status.GetProperty("status").GetString());
         Assert.Equal("late\n", status.GetProperty("stdout").GetString());
         Assert.Matches("^[0-9a-f]{64}$", status.GetProperty("job_hash").GetString());
@@ -270,15 +262,7 @@ public abstract class McpToolTests
         var values = reports.Select(r => r.Progress).ToList();
         Assert.Equal(values.Order(), values);
 
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        JsonElement status;
-        do
-        {
-            await Task.Delay(200);
-            status = await Call(c, "check_job_status", new() { ["job_id"] = jobId });
-        }
-        while (status.GetProperty("status").GetString() == "running" && DateTime.UtcNow < deadline);
-
+        var status = await PollUntilFinishedAsync(c, jobId);
         Assert.Equal("completed", status.GetProperty("status").GetString());
         Assert.Equal("done\n", status.GetProperty("stdout").GetString());
     }
@@ -294,6 +278,21 @@ public abstract class McpToolTests
         Assert.Contains("bytes left out", stdout, StringComparison.Ordinal);
         Assert.True(Encoding.UTF8.GetByteCount(stdout) < 1200);
         Assert.Contains(run.GetProperty("notes").EnumerateArray(), n => n.GetString()!.StartsWith("stdout is ", StringComparison.Ordinal));
+    }
+
+    /// <summary>check_job_status until the job has finished (or a minute has passed).</summary>
+    protected static async Task<JsonElement> PollUntilFinishedAsync(Connection c, string jobId)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        JsonElement status;
+        do
+        {
+            await Task.Delay(100);
+            status = await Call(c, "check_job_status", new() { ["job_id"] = jobId });
+        }
+        while (status.GetProperty("status").GetString() is "queued" or "running" && DateTime.UtcNow < deadline);
+
+        return status;
     }
 
     protected static async Task<JsonElement> Call(Connection c, string tool, Dictionary<string, object?> arguments)
