@@ -38,7 +38,8 @@ internal static class McpLatency
         var direct = new List<double>(calls);
         for (var i = 0; i < calls; i++)
         {
-            // A job started right after another pays for that one's teardown (~10 ms here): alternate who goes first.
+            // Whichever goes first after the python3 baseline measured ~10 ms slower (the cause is not established;
+            // Process.Start forking this process is a suspect): alternate who goes first.
             if (i % 2 == 0)
             {
                 viaMcp.Add(await TimeAsync(() => CallAsync(client)));
