@@ -34,9 +34,16 @@ internal static class ServeCommand
         app.MapSandrun();
         await app.StartAsync().ConfigureAwait(false);
         var mcp = app.Services.GetRequiredService<IOptions<Sandrun.AspNetCore.Mcp.SandrunMcpOptions>>().Value;
-        foreach (var address in app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [])
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+        foreach (var address in addresses)
         {
             Console.WriteLine($"listening on {address}" + (mcp.Enabled ? $" (MCP: {address.TrimEnd('/')}/{mcp.Path.Trim('/')})" : ""));
+        }
+
+        if (mcp.Enabled && mcp.AllowedHosts.Count == 0 && addresses.Any(a => !IsLoopback(a)))
+        {
+            Console.WriteLine("note: MCP answers only Host localhost, 127.0.0.1 and [::1] (DNS rebinding protection); clients reaching this "
+                + "server by another name or address need it in Sandrun:Mcp:AllowedHosts, e.g. --Sandrun:Mcp:AllowedHosts:0 sandrun.example.com");
         }
 
         var options = app.Services.GetRequiredService<IOptions<SandrunOptions>>().Value;
@@ -46,4 +53,8 @@ internal static class ServeCommand
         await app.WaitForShutdownAsync().ConfigureAwait(false);
         return 0;
     }
+
+    private static bool IsLoopback(string address) =>
+        Uri.TryCreate(address.Replace("://+", "://0.0.0.0", StringComparison.Ordinal).Replace("://*", "://0.0.0.0", StringComparison.Ordinal), UriKind.Absolute, out var uri)
+        && (uri.IsLoopback || (System.Net.IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) && System.Net.IPAddress.IsLoopback(ip)));
 }
