@@ -164,7 +164,7 @@ public static class SandrunEndpoints
         return ApiJson.Ok(new
         {
             job_id = job.Id,
-            status = job.Status.ToString().ToLowerInvariant(),
+            status = FailureNames.For(job.Status),
             outputs = job.Outputs.Select(o => new
             {
                 path = o.Path,

@@ -43,9 +43,9 @@ internal static class Downloads
             return NotFound(jobId);
         }
 
-        if (job.Status is not (JobStatus.Completed or JobStatus.Failed))
+        if (!job.IsFinished)
         {
-            return ApiJson.Error(409, "job not finished", $"{jobId} is {job.Status.ToString().ToLowerInvariant()}; outputs are available when it has finished");
+            return ApiJson.Error(409, "job not finished", $"{jobId} is {FailureNames.For(job.Status)}; outputs are available when it has finished");
         }
 
         context.Response.ContentType = "application/gzip";

@@ -33,7 +33,7 @@ internal static class LogStreaming
 
         if (json)
         {
-            await SendAsync(socket, Frame("status", Name(job.Status)), ct).ConfigureAwait(false);
+            await SendAsync(socket, Frame("status", FailureNames.For(job.Status)), ct).ConfigureAwait(false);
         }
 
         var decoders = new Dictionary<SandboxStream, Decoder> { [SandboxStream.Stdout] = Encoding.UTF8.GetDecoder(), [SandboxStream.Stderr] = Encoding.UTF8.GetDecoder() };
@@ -52,13 +52,11 @@ internal static class LogStreaming
         await job.Completion.WaitAsync(ct).ConfigureAwait(false);
         var exit = job.Result?.ExitCode;
         var done = json
-            ? JsonSerializer.Serialize(new { type = "done", data = new { status = Name(job.Status), exit_code = exit, failure_reason = FailureNames.For(job.FailureReason) } })
-            : $"[DONE] {Name(job.Status)} exit={(exit is { } e ? e.ToString(System.Globalization.CultureInfo.InvariantCulture) : "none")}";
+            ? JsonSerializer.Serialize(new { type = "done", data = new { status = FailureNames.For(job.Status), exit_code = exit, failure_reason = FailureNames.For(job.FailureReason) } })
+            : $"[DONE] {FailureNames.For(job.Status)} exit={(exit is { } e ? e.ToString(System.Globalization.CultureInfo.InvariantCulture) : "none")}";
         await SendAsync(socket, done, ct).ConfigureAwait(false);
         await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", ct).ConfigureAwait(false);
     }
-
-    private static string Name(JobStatus status) => status.ToString().ToLowerInvariant();
 
     private static string Frame(string type, string data) => JsonSerializer.Serialize(new { type, data });
 

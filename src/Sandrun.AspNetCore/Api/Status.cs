@@ -11,7 +11,7 @@ internal static class Status
         var result = job.Result;
         return new StatusBody(
             job.Id,
-            job.Status.ToString().ToLowerInvariant(),
+            FailureNames.For(job.Status),
             queuePosition,
             FailureNames.For(job.FailureReason),
             new ExecutionMetadata(

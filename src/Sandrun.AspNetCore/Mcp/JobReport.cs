@@ -7,13 +7,13 @@ namespace Sandrun.AspNetCore.Mcp;
 /// <summary>What the tools say about a job: status, the real measured figures, output (capped) and output files.</summary>
 internal static class JobReport
 {
-    public static Dictionary<string, object?> For(Job job, int queuePosition, int inlineBytes, IReadOnlyList<string> notes, bool withLogs, IResultSigner? signer)
+    public static Dictionary<string, object?> For(Job job, int queuePosition, int inlineBytes, IReadOnlyList<string> notes, IResultSigner? signer)
     {
         var result = job.Result;
         var report = new Dictionary<string, object?>
         {
             ["job_id"] = job.Id,
-            ["status"] = job.Status.ToString().ToLowerInvariant(),
+            ["status"] = FailureNames.For(job.Status),
             ["queue_position"] = queuePosition,
             ["exit_code"] = result?.ExitCode,
             ["signal"] = result?.Signal,
@@ -25,17 +25,14 @@ internal static class JobReport
             ["interpreter"] = job.Manifest.Interpreter,
         };
         var allNotes = new List<string>(notes);
-        if (withLogs)
-        {
-            AddLogs(report, job, inlineBytes, allNotes);
-        }
+        AddLogs(report, job, inlineBytes, allNotes);
 
         report["outputs"] = Outputs(job);
         report["job_hash"] = job.JobHash;
         report["worker_metadata"] = job.Receipt is { } receipt
             ? new Dictionary<string, object?> { ["worker_id"] = receipt.WorkerId, ["algorithm"] = signer?.Algorithm ?? "Ed25519", ["receipt"] = receipt.Text, ["signature"] = receipt.Signature }
             : null;
-        if (job.Status is JobStatus.Queued or JobStatus.Running)
+        if (!job.IsFinished)
         {
             allNotes.Add("the job has not finished; call check_job_status with this job_id for the result");
         }

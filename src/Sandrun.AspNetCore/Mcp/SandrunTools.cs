@@ -54,7 +54,7 @@ internal sealed class SandrunTools(
             return ToolResults.JobNotFound(job_id);
         }
 
-        return ToolResults.Json(JobReport.For(job, engine.PositionOf(job.Id), Mcp.MaxInlineOutputBytes, [], withLogs: true, services.GetService<IResultSigner>()));
+        return ToolResults.Json(JobReport.For(job, engine.PositionOf(job.Id), Mcp.MaxInlineOutputBytes, [], services.GetService<IResultSigner>()));
     }
 
     public CallToolResult GetJobLogs([Description("The job_id an execute_* tool returned.")] string job_id)
@@ -65,7 +65,7 @@ internal sealed class SandrunTools(
         }
 
         var notes = new List<string>();
-        var report = new Dictionary<string, object?> { ["job_id"] = job.Id, ["status"] = job.Status.ToString().ToLowerInvariant() };
+        var report = new Dictionary<string, object?> { ["job_id"] = job.Id, ["status"] = FailureNames.For(job.Status) };
         JobReport.AddLogs(report, job, Mcp.MaxInlineOutputBytes, notes);
         report["notes"] = notes;
         return ToolResults.Json(report);
@@ -78,13 +78,13 @@ internal sealed class SandrunTools(
             return ToolResults.JobNotFound(job_id);
         }
 
-        var notes = job.Status is JobStatus.Queued or JobStatus.Running
+        var notes = !job.IsFinished
             ? new List<string> { "the job has not finished; output files are collected when it does" }
             : [];
         return ToolResults.Json(new Dictionary<string, object?>
         {
             ["job_id"] = job.Id,
-            ["status"] = job.Status.ToString().ToLowerInvariant(),
+            ["status"] = FailureNames.For(job.Status),
             ["outputs"] = JobReport.Outputs(job),
             ["notes"] = notes,
         });
@@ -105,8 +105,8 @@ internal sealed class SandrunTools(
         if (output is null)
         {
             var known = job.Outputs.Count == 0 ? "it has none" : "its outputs: " + string.Join(", ", job.Outputs.Take(20).Select(o => o.Path)) + (job.Outputs.Count > 20 ? ", …" : "");
-            return ToolResults.Error(job.Status is JobStatus.Queued or JobStatus.Running
-                ? $"'{Shorten(path)}' is not an output yet: job {job.Id} is {job.Status.ToString().ToLowerInvariant()}; outputs are collected when it finishes"
+            return ToolResults.Error(!job.IsFinished
+                ? $"'{Shorten(path)}' is not an output yet: job {job.Id} is {FailureNames.For(job.Status)}; outputs are collected when it finishes"
                 : $"'{Shorten(path)}' is not an output of job {job.Id}; {known}");
         }
 
@@ -178,7 +178,7 @@ internal sealed class SandrunTools(
             notes.Add($"stopped waiting after {Mcp.MaxWaitSeconds} s (this server's longest wait); the job goes on");
         }
 
-        return ToolResults.Json(JobReport.For(job, engine.PositionOf(job.Id), Mcp.MaxInlineOutputBytes, notes, withLogs: true, services.GetService<IResultSigner>()));
+        return ToolResults.Json(JobReport.For(job, engine.PositionOf(job.Id), Mcp.MaxInlineOutputBytes, notes, services.GetService<IResultSigner>()));
     }
 
     /// <summary>
@@ -211,7 +211,7 @@ internal sealed class SandrunTools(
                     Progress = (float)elapsed,
                     Message = job.Status == JobStatus.Queued
                         ? $"{job.Id} queued, position {engine.PositionOf(job.Id)}"
-                        : $"{job.Id} {job.Status.ToString().ToLowerInvariant()}, {elapsed:F0} s",
+                        : $"{job.Id} {FailureNames.For(job.Status)}, {elapsed:F0} s",
                 });
             }
         }

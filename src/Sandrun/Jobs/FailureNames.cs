@@ -2,9 +2,12 @@ using Sandrun.Abstractions;
 
 namespace Sandrun.Jobs;
 
-/// <summary>SPEC.md <c>failure_reason</c> values, shared by /status and signed receipts.</summary>
+/// <summary>SPEC.md wire values (<c>status</c>, <c>failure_reason</c>, CPU and wall figures), shared by /status, streaming, MCP and signed receipts.</summary>
 public static class FailureNames
 {
+    /// <summary>The wire name of a status: <c>queued</c>, <c>running</c>, <c>completed</c>, <c>failed</c>.</summary>
+    public static string For(JobStatus status) => status.ToString().ToLowerInvariant();
+
     /// <summary>The wire name, or null for success/unfinished.</summary>
     public static string? For(FailureReason? reason) => reason switch
     {

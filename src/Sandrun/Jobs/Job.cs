@@ -65,6 +65,9 @@ public sealed class Job
     /// <summary>When a worker started it.</summary>
     public DateTimeOffset? StartedAt { get; internal set; }
 
+    /// <summary>Whether it has finished (completed or failed): result, outputs and receipt are final.</summary>
+    public bool IsFinished => Status is JobStatus.Completed or JobStatus.Failed;
+
     /// <summary>When it finished.</summary>
     public DateTimeOffset? FinishedAt { get; internal set; }
 

@@ -282,7 +282,7 @@ public sealed partial class JobEngine : BackgroundService
             {
                 // Signed before the status turns final: a finished job always shows its receipt.
                 job.Receipt = Receipts.Receipt.Create(signer, new Receipts.ReceiptFields(
-                    job.Id, job.JobHash, final.ToString().ToLowerInvariant(), result.ExitCode, FailureNames.For(result.Succeeded ? null : result.FailureReason),
+                    job.Id, job.JobHash, FailureNames.For(final), result.ExitCode, FailureNames.For(result.Succeeded ? null : result.FailureReason),
                     FailureNames.CpuSeconds(result.CpuTime), result.MemoryPeakBytes, FailureNames.WallMilliseconds(result.WallTime),
                     job.Outputs.ToDictionary(o => o.Path, o => o.Sha256, StringComparer.Ordinal), job.FinishedAt.Value));
             }
@@ -346,7 +346,7 @@ public sealed partial class JobEngine : BackgroundService
             while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
             {
                 var now = time.GetUtcNow();
-                foreach (var job in store.All.Where(j => j.ExpiresAt is { } at && at <= now && j.Status is JobStatus.Completed or JobStatus.Failed).ToList())
+                foreach (var job in store.All.Where(j => j.ExpiresAt is { } at && at <= now && j.IsFinished).ToList())
                 {
                     Delete(job.Id);
                 }
