@@ -21,8 +21,7 @@ internal static class Downloads
             return ApiJson.Error(404, "not found", $"'{Shorten(path)}' is not an output of this job");
         }
 
-        using var root = BeneathFile.OpenRoot(job.Workspace.Path);
-        using var handle = BeneathFile.OpenRegularFile(root, output.Path);
+        using var handle = BeneathFile.OpenRegularFile(job.Workspace.Path, output.Path);
         if (handle is null)
         {
             return ApiJson.Error(404, "not found", $"'{Shorten(path)}' is no longer a regular file in the workspace");

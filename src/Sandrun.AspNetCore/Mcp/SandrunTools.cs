@@ -219,8 +219,7 @@ internal sealed class SandrunTools(
 
     private static async Task<byte[]?> ReadAsync(Job job, OutputFile output, CancellationToken cancellationToken)
     {
-        using var root = BeneathFile.OpenRoot(job.Workspace.Path);
-        using var handle = BeneathFile.OpenRegularFile(root, output.Path);
+        using var handle = BeneathFile.OpenRegularFile(job.Workspace.Path, output.Path);
         if (handle is null)
         {
             return null;

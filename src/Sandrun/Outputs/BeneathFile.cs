@@ -16,6 +16,16 @@ internal static class BeneathFile
         return handle.IsInvalid ? throw Posix.Error("cannot open workspace") : handle;
     }
 
+    /// <summary>
+    /// <see cref="OpenRegularFile(SafeFileHandle, string)"/> for one file of the workspace at <paramref name="workspace"/>
+    /// (the root is opened and closed around it).
+    /// </summary>
+    public static SafeFileHandle? OpenRegularFile(string workspace, string relativePath)
+    {
+        using var root = OpenRoot(workspace);
+        return OpenRegularFile(root, relativePath);
+    }
+
     /// <summary>Opens a regular file below <paramref name="root"/> for reading; null when it is missing, a symlink, outside, or not a regular file.</summary>
     public static SafeFileHandle? OpenRegularFile(SafeFileHandle root, string relativePath)
     {
