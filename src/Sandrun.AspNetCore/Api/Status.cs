@@ -24,11 +24,13 @@ internal static class Status
                 job.Manifest.Interpreter),
             job.JobHash,
             job.Outputs.ToDictionary(o => o.Path, o => new OutputEntry(o.Path, o.SizeBytes, o.Sha256, o.Type), StringComparer.Ordinal),
-            job.Receipt is { } receipt
-                ? new WorkerMetadata(receipt.WorkerId, signer?.Algorithm ?? "Ed25519", receipt.Text, receipt.Signature)
-                : new WorkerMetadata(null, null, null, null),
+            Signed(job, signer) ?? new WorkerMetadata(null, null, null, null),
             job.SetupError);
     }
+
+    /// <summary>The signed receipt as <c>worker_metadata</c>; null while unsigned (anonymous worker or unfinished job).</summary>
+    public static WorkerMetadata? Signed(Job job, IResultSigner? signer) =>
+        job.Receipt is { } receipt ? new WorkerMetadata(receipt.WorkerId, signer?.Algorithm ?? "Ed25519", receipt.Text, receipt.Signature) : null;
 
     private sealed record StatusBody(
         string JobId, string Status, int QueuePosition, string? FailureReason, ExecutionMetadata ExecutionMetadata, string? JobHash,
@@ -38,5 +40,5 @@ internal static class Status
 
     private sealed record OutputEntry(string Path, long SizeBytes, string Sha256Hash, string Type);
 
-    private sealed record WorkerMetadata(string? WorkerId, string? Algorithm, string? Receipt, string? Signature);
+    internal sealed record WorkerMetadata(string? WorkerId, string? Algorithm, string? Receipt, string? Signature);
 }

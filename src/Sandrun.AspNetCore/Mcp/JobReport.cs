@@ -1,5 +1,6 @@
 using System.Text;
 using Sandrun.Abstractions;
+using Sandrun.AspNetCore.Api;
 using Sandrun.Jobs;
 
 namespace Sandrun.AspNetCore.Mcp;
@@ -29,9 +30,7 @@ internal static class JobReport
 
         report["outputs"] = Outputs(job);
         report["job_hash"] = job.JobHash;
-        report["worker_metadata"] = job.Receipt is { } receipt
-            ? new Dictionary<string, object?> { ["worker_id"] = receipt.WorkerId, ["algorithm"] = signer?.Algorithm ?? "Ed25519", ["receipt"] = receipt.Text, ["signature"] = receipt.Signature }
-            : null;
+        report["worker_metadata"] = Status.Signed(job, signer);
         if (!job.IsFinished)
         {
             allNotes.Add("the job has not finished; call check_job_status with this job_id for the result");
