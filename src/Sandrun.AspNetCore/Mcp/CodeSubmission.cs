@@ -35,6 +35,10 @@ internal static class CodeSubmission
         ["pl"] = "perl",
     };
 
+    /// <summary>The names of the languages whose interpreter is among <paramref name="installed"/>, in <see cref="Languages"/> order.</summary>
+    public static IReadOnlyList<string> Installed(IReadOnlyList<string> installed) =>
+        [.. Languages.Where(l => installed.Contains(l.Interpreter)).Select(l => l.Name)];
+
     /// <summary>Finds a language by name or common alias (<c>python3</c>, <c>js</c>, <c>node</c>, <c>Rscript</c>, …), any case.</summary>
     public static Language? Find(string name)
     {

@@ -53,7 +53,7 @@ internal static class SandrunToolCatalog
             services.GetRequiredService<IOptions<SandrunOptions>>().Value.Limits,
             services.GetRequiredService<IOptions<SandrunOptions>>().Value.RateLimits,
             services.GetRequiredService<IOptions<SandrunMcpOptions>>().Value,
-            [.. CodeSubmission.Languages.Where(l => services.GetRequiredService<EngineEnvironment>().Interpreters.Contains(l.Interpreter)).Select(l => l.Name)]);
+            CodeSubmission.Installed(services.GetRequiredService<EngineEnvironment>().Interpreters));
         var method = typeof(SandrunTools).GetMethod(entry.Method, BindingFlags.Public | BindingFlags.Instance)!;
         return McpServerTool.Create(method, services.GetRequiredService<SandrunTools>(), new McpServerToolCreateOptions
         {

@@ -24,6 +24,8 @@ internal sealed class SandrunTools(
 
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(1);
 
+    private readonly IReadOnlyList<string> available = CodeSubmission.Installed(environment.Interpreters);
+
     private SandrunMcpOptions Mcp => mcpOptions.Value;
 
     public Task<CallToolResult> ExecutePython([Description(CodeHelp + " Runs as main.py with python3.")] string code, [Description(WaitHelp)] bool wait = true, IProgress<ProgressNotificationValue>? progress = null, CancellationToken cancellationToken = default) =>
@@ -143,7 +145,6 @@ internal sealed class SandrunTools(
         string languageName, string code, IReadOnlyDictionary<string, string>? files, IReadOnlyList<string>? args, int? timeout, int? memoryMb, bool wait, IProgress<ProgressNotificationValue>? progress, CancellationToken cancellationToken)
     {
         var language = CodeSubmission.Find(languageName);
-        var available = CodeSubmission.Languages.Where(l => environment.Interpreters.Contains(l.Interpreter)).Select(l => l.Name).ToList();
         if (language is null || !available.Contains(language.Name))
         {
             return ToolResults.Error($"language '{Shorten(languageName)}' is {(language is null ? "unknown" : "not installed on this server")}; available: {string.Join(", ", available)}");
