@@ -27,6 +27,7 @@ internal static partial class SandrunMcpEndpoint
 
         // A tool call carries at most an upload's worth of code and files, plus JSON framing.
         var maxBody = endpoints.ServiceProvider.GetRequiredService<IOptions<SandrunOptions>>().Value.Limits.MaxUploadBytes + (1 << 20);
+        var tooLarge = $"request body too large: the limit is {maxBody} bytes (Sandrun:Limits:MaxUploadBytes plus 1 MiB)";
         var pattern = prefix.TrimEnd('/') + "/" + options.Path.Trim('/');
         endpoints.MapMcp(pattern).Add(builder =>
         {
@@ -45,7 +46,6 @@ internal static partial class SandrunMcpEndpoint
                     size.MaxRequestBodySize = maxBody;
                 }
 
-                var tooLarge = $"request body too large: the limit is {maxBody} bytes (Sandrun:Limits:MaxUploadBytes plus 1 MiB)";
                 if (context.Request.ContentLength > maxBody)
                 {
                     await ErrorAsync(context, StatusCodes.Status413PayloadTooLarge, tooLarge).ConfigureAwait(false);
