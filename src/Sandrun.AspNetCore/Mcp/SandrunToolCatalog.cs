@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Reflection;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using ModelContextProtocol.Server;
 using Sandrun.Jobs;
@@ -13,7 +14,15 @@ internal static class SandrunToolCatalog
     private sealed record Entry(string Name, string Method, string Title, bool ReadOnly, Func<Facts, string> Describe);
 
     /// <summary>What the descriptions quote, read from the configured options.</summary>
-    private sealed record Facts(LimitOptions Limits, RateLimitOptions Rates, SandrunMcpOptions Mcp, IReadOnlyList<string> Languages);
+    private sealed record Facts(LimitOptions Limits, RateLimitOptions Rates, SandrunMcpOptions Mcp, IReadOnlyList<string> Languages)
+    {
+        public static Facts From(IServiceProvider services)
+        {
+            var options = services.GetRequiredService<IOptions<SandrunOptions>>().Value;
+            return new Facts(options.Limits, options.RateLimits, services.GetRequiredService<IOptions<SandrunMcpOptions>>().Value,
+                CodeSubmission.Installed(services.GetRequiredService<EngineEnvironment>().Interpreters));
+        }
+    }
 
     private static readonly Entry[] Entries =
     [
@@ -41,6 +50,7 @@ internal static class SandrunToolCatalog
     /// <summary>Registers every tool as an <see cref="McpServerTool"/> singleton, built when the MCP server starts.</summary>
     public static void Register(IServiceCollection services)
     {
+        services.TryAddSingleton(Facts.From);
         foreach (var entry in Entries)
         {
             services.AddSingleton(sp => Create(entry, sp));
@@ -49,17 +59,12 @@ internal static class SandrunToolCatalog
 
     private static McpServerTool Create(Entry entry, IServiceProvider services)
     {
-        var facts = new Facts(
-            services.GetRequiredService<IOptions<SandrunOptions>>().Value.Limits,
-            services.GetRequiredService<IOptions<SandrunOptions>>().Value.RateLimits,
-            services.GetRequiredService<IOptions<SandrunMcpOptions>>().Value,
-            CodeSubmission.Installed(services.GetRequiredService<EngineEnvironment>().Interpreters));
         var method = typeof(SandrunTools).GetMethod(entry.Method, BindingFlags.Public | BindingFlags.Instance)!;
         return McpServerTool.Create(method, services.GetRequiredService<SandrunTools>(), new McpServerToolCreateOptions
         {
             Name = entry.Name,
             Title = entry.Title,
-            Description = entry.Describe(facts),
+            Description = entry.Describe(services.GetRequiredService<Facts>()),
             ReadOnly = entry.ReadOnly,
             Destructive = false,
             Idempotent = entry.ReadOnly,
