@@ -1,17 +1,19 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Sandrun.Abstractions;
 using Sandrun.Linux.Cgroups;
 using Sandrun.Linux.Execution;
+using Sandrun.Linux.Identity;
 using Sandrun.Linux.Native;
 using Sandrun.Linux.Network;
 using Sandrun.Linux.Probe;
 using Sandrun.Linux.Seccomp;
 using Sandrun.Linux.Spawn;
 using Sandrun.Linux.Syscalls;
+using Sandrun.Linux.Workspace;
 
 namespace Sandrun.Linux;
 
@@ -28,6 +30,10 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
     private readonly Lazy<Runtime> runtime;
     private const int CgroupPoolSize = 4;
     private readonly JobThreads threads = new();
+
+    // A workspace belongs to one run at a time: it is handed to that run's host uid, and two jobs sharing a
+    // writable directory could talk to each other.
+    private readonly ConcurrentDictionary<string, byte> busyWorkspaces = new(StringComparer.Ordinal);
 
     /// <summary>Creates the sandbox from options; the host is probed now, set up on first use.</summary>
     public LinuxSandbox(IOptions<LinuxSandboxOptions> options, ILogger<LinuxSandbox>? logger = null)
@@ -46,10 +52,13 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
     /// <summary>What the host offers.</summary>
     public CapabilityReport Capabilities { get; }
 
-    /// <summary>Host uid the job's processes (inside uid 65534) run as; workspaces must be writable by it.</summary>
+    /// <summary>
+    /// Host uid that owns prepared workspaces between runs. Each run gets host uids of its own (so per-user kernel
+    /// budgets are per job); the sandbox hands the workspace to the run's uid before it starts.
+    /// </summary>
     public uint JobHostUid => options.HostIdBase + 1;
 
-    /// <summary>Host gid of the job's processes.</summary>
+    /// <summary>Host gid that owns prepared workspaces between runs.</summary>
     public uint JobHostGid => options.HostIdBase + 1;
 
     /// <summary>Which cgroup hierarchy and network isolation are in use (sets the sandbox up if needed).</summary>
@@ -69,6 +78,12 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
         ArgumentNullException.ThrowIfNull(output);
         Validate(spec);
         var rt = GetRuntime();
+        var workspace = Path.GetFullPath(spec.WorkspaceDirectory);
+        if (!busyWorkspaces.TryAdd(workspace, 0))
+        {
+            throw new ArgumentException($"the workspace {workspace} is in use by another running job", nameof(spec));
+        }
+
         var tcs = new TaskCompletionSource<SandboxResult>(TaskCreationOptions.RunContinuationsAsynchronously);
 
         // The spawn and the poll loop block: they run on Sandrun's own job threads, not the thread pool.
@@ -76,6 +91,7 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
         // closing its fds happens right after, on the same thread, off the caller's critical path.
         void Publish(SandboxResult result)
         {
+            busyWorkspaces.TryRemove(workspace, out _);
             if (cancellationToken.IsCancellationRequested)
             {
                 tcs.TrySetCanceled(cancellationToken);
@@ -92,9 +108,9 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
             {
                 Run(rt, spec, output, Publish, cancellationToken);
             }
-            catch (ThreadNetnsException e)
+            catch (TaintedThreadException e)
             {
-                // This thread may still sit in the sandbox network namespace: never run anything else on it.
+                // This thread may still sit in a job's network namespace or identity: never run anything else on it.
                 tcs.TrySetException(new SandboxUnavailableException(e.Message, e));
                 throw new RetireThreadException();
             }
@@ -104,6 +120,10 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
                 {
                     LogCleanupFailure(logger, e);
                 }
+            }
+            finally
+            {
+                busyWorkspaces.TryRemove(workspace, out _);
             }
         });
         return tcs.Task;
@@ -117,6 +137,7 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
             runtime.Value.Cgroups.Dispose();
             runtime.Value.Netns?.Dispose();
             Libc.Close(runtime.Value.InitFd);
+            Libc.Close(runtime.Value.ServerPidfd);
             runtime.Value.Etc.Dispose();
             runtime.Value.Dev.Dispose();
         }
@@ -183,7 +204,12 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
             dev = Mounts.DevSnapshot.Create(options.StateDirectory);
             var features = new PlanFeatures(Capabilities.Clone3, cgroups.UsesCloneInto && Capabilities.Clone3, netns is null, Capabilities.LandlockScopes,
                 Capabilities.CapLastCap, Mounts.MountPlan.HostEntries(options, etc.Path, dev.Path));
-            rt = new Runtime(table, pool, netns, seccomp, features, SpawnRoutine.CreateInitMemfd(), etc, dev);
+            rt = new Runtime(table, pool, netns, seccomp, features, SpawnRoutine.CreateInitMemfd(), etc, dev)
+            {
+                Identities = new JobIdentities(options.HostIdBase),
+                ServerPidfd = ServerProcess.OpenPidfd(),
+                Owner = (Libc.Geteuid(), ServerProcess.Securebits()),
+            };
         }
         catch
         {
@@ -213,19 +239,23 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
             return;
         }
 
+        // Disposed last (after the job is reaped): the uids are reused only once every job process is gone.
+        using var identity = rt.Identities.Take();
+        WorkspaceOwnership.Transfer(spec.WorkspaceDirectory, identity.JobUid, identity.JobUid);
         using var cgroup = rt.Cgroups.Take();
         cgroup.Apply(spec.Limits);
         using var fds = ChildPipes.Create(spec.Stdin.Span);
         ClonedChild child;
-        using (var plan = SandboxPlanCompiler.Compile(rt.Table, options, spec, executable, BuildEnvironment(spec), fds.ForChild(rt.InitFd), rt.Features, rt.Seccomp)
-                   .Build(CloneArgsFor(rt, cgroup, spec.Network), rt.Features.UseClone3, spec.Network ? -1 : rt.Netns?.Fd ?? -1, rt.Netns?.HostFd ?? -1, fds.ErrWrite))
+        var owner = new CloneOwner(identity.RootUid, rt.Owner.RestoreEuid, rt.Owner.Securebits);
+        using (var plan = SandboxPlanCompiler.Compile(rt.Table, options, spec, executable, BuildEnvironment(spec), fds.ForChild(rt.InitFd, rt.ServerPidfd), rt.Features, rt.Seccomp)
+                   .Build(CloneArgsFor(rt, cgroup, spec.Network), rt.Features.UseClone3, spec.Network ? -1 : rt.Netns?.Fd ?? -1, rt.Netns?.HostFd ?? -1, fds.ErrWrite, owner))
         {
             child = Spawner.Clone(plan);
             SpawnOutcome outcome;
             try
             {
                 fds.CloseChildEnds();
-                WriteIdMaps(child.Pid);
+                identity.WriteMaps(child.Pid, Mounts.MountPlan.JobUid);
                 cgroup.Attach(child.Pid);
                 outcome = Spawner.Release(plan, child, fds.SyncWrite, fds.ErrRead, options.SetupTimeout);
             }
@@ -254,20 +284,22 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
 
         var spawnLatency = Stopwatch.GetElapsedTime(requested);
         var reaped = false;
+        SandboxResult result;
         try
         {
             var monitor = new JobMonitor(child, cgroup, spec.Limits, output, spec.CpuProgress, options.LimitCheckInterval, cancellationToken);
             var m = monitor.Run(fds.StdoutRead, fds.StderrRead, fds.StatusRead);
             reaped = m.Reaped;
-            publish(new SandboxResult(m.Reason, m.Status?.ExitCode, m.Status?.Signal, m.Usage.Cpu, m.Usage.MemoryPeakBytes, m.Wall)
+            result = new SandboxResult(m.Reason, m.Status?.ExitCode, m.Status?.Signal, m.Usage.Cpu, m.Usage.MemoryPeakBytes, m.Wall)
             {
                 StdoutBytes = m.Stdout,
                 StderrBytes = m.Stderr,
                 OutputTruncated = m.Truncated,
                 SpawnLatency = spawnLatency,
                 Detail = m.ExecErrno is { } errno ? $"execute {executable}: {Libc.Describe(errno)}"
+                    : m.DropErrno is { } drop ? $"sandrun-init could not start the program as the job's user: {Libc.Describe(drop)}"
                     : m.Status is null && m.Reason == FailureReason.SetupError ? "the exit status was collected by another component (ECHILD)" : null,
-            });
+            };
         }
         finally
         {
@@ -278,6 +310,10 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
 
             Libc.Close(child.Pidfd);
         }
+
+        // Every process of the job is gone: the workspace may be handed to the next run. Removing the cgroup
+        // and closing fds happens after, off the caller's critical path.
+        publish(result);
     }
 
     private static SandboxResult SetupError(string detail) =>
@@ -304,14 +340,6 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
 
         args.Flags = flags;
         return args;
-    }
-
-    private void WriteIdMaps(int pid)
-    {
-        // Inside 0 exists only for setup (mapped fsuid for creating the root); the job runs as inside 65534.
-        var map = string.Create(CultureInfo.InvariantCulture, $"0 {options.HostIdBase} 1\n{Mounts.MountPlan.JobUid} {JobHostUid} 1\n");
-        Libc.WriteFile($"/proc/{pid}/uid_map", map);
-        Libc.WriteFile($"/proc/{pid}/gid_map", map);
     }
 
     private List<string> BuildEnvironment(SandboxSpec spec)
@@ -419,5 +447,14 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
     [LoggerMessage(Level = LogLevel.Error, Message = "Sandbox isolation setup failed: {What}")]
     private static partial void LogIsolationFailure(ILogger logger, string what);
 
-    private sealed record Runtime(SyscallTable Table, CgroupPool Cgroups, SharedEmptyNetns? Netns, BpfInstruction[] Seccomp, PlanFeatures Features, int InitFd, Mounts.EtcSnapshot Etc, Mounts.DevSnapshot Dev);
+    private sealed record Runtime(SyscallTable Table, CgroupPool Cgroups, SharedEmptyNetns? Netns, BpfInstruction[] Seccomp, PlanFeatures Features, int InitFd, Mounts.EtcSnapshot Etc, Mounts.DevSnapshot Dev)
+    {
+        public required JobIdentities Identities { get; init; }
+
+        /// <summary>This process's pidfd, which each job's setup checks after arming PR_SET_PDEATHSIG.</summary>
+        public required int ServerPidfd { get; init; }
+
+        /// <summary>The spawning threads' own euid and securebits, restored after each clone.</summary>
+        public required (uint RestoreEuid, long Securebits) Owner { get; init; }
+    }
 }

@@ -106,7 +106,7 @@ public sealed class HostileIsolationTests(SandboxFixture f)
         Assert.True(run.Result.Succeeded, run.ToString());
         await Task.Delay(3000);
         Assert.False(File.Exists(Path.Combine(ws.Path, "escaped")));
-        Assert.Empty(LeakChecks.ProcessesOwnedBy(f.Sandbox.JobHostUid));
+        Assert.Empty(LeakChecks.JobProcesses(f.Options.HostIdBase));
     }
 
     [Fact]

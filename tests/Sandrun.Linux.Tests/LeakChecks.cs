@@ -5,7 +5,8 @@ namespace Sandrun.Linux.Tests;
 /// <summary>Inspects the host for anything a job could have left behind.</summary>
 internal static class LeakChecks
 {
-    public static List<int> ProcessesOwnedBy(uint hostUid)
+    /// <summary>Processes running under any host uid of the sandbox's range (workspace owner and every job's pair).</summary>
+    public static List<int> JobProcesses(uint hostIdBase)
     {
         var result = new List<int>();
         foreach (var dir in Directory.GetDirectories("/proc"))
@@ -18,7 +19,8 @@ internal static class LeakChecks
             try
             {
                 var uidLine = File.ReadLines(Path.Combine(dir, "status")).FirstOrDefault(l => l.StartsWith("Uid:", StringComparison.Ordinal));
-                if (uidLine is not null && uidLine.Split('\t', StringSplitOptions.RemoveEmptyEntries).Skip(1).Any(u => u == hostUid.ToString(CultureInfo.InvariantCulture)))
+                if (uidLine is not null && uidLine.Split('\t', StringSplitOptions.RemoveEmptyEntries).Skip(1)
+                        .Any(u => uint.TryParse(u, CultureInfo.InvariantCulture, out var uid) && uid >= hostIdBase && uid - hostIdBase < (1u << 24)))
                 {
                     result.Add(pid);
                 }

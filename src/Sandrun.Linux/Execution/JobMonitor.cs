@@ -131,6 +131,7 @@ internal sealed unsafe class JobMonitor(
 
         var usage = cgroup.ReadUsage();
         int? execErrno = report is { Kind: 1 } failed ? (int)failed.Value : null;
+        int? dropErrno = report is { Kind: 3 } refused ? (int)refused.Value : null;
         if (report is { Kind: 2 } waited)
         {
             // The payload's own wait status, as sandrun-init saw it.
@@ -138,11 +139,14 @@ internal sealed unsafe class JobMonitor(
             status = (raw & 0x7f) == 0 ? new ExitStatus((raw >> 8) & 0xff, null) : new ExitStatus(null, raw & 0x7f);
         }
 
-        var reason = execErrno is not null && killReason is null ? FailureReason.SetupError : Classify(status, usage);
-        return new MonitorResult(reason, execErrno is null ? status : null, wall, produced[0], produced[1], truncated, usage, execErrno, reaped);
+        var reason = (execErrno ?? dropErrno) is not null && killReason is null ? FailureReason.SetupError : Classify(status, usage);
+        return new MonitorResult(reason, (execErrno ?? dropErrno) is null ? status : null, wall, produced[0], produced[1], truncated, usage, execErrno, dropErrno, reaped);
     }
 
-    /// <summary>First record sandrun-init wrote: {1, errno} when exec of the payload failed, {2, wait status} when it ended.</summary>
+    /// <summary>
+    /// First record sandrun-init wrote: {1, errno} when exec of the payload failed, {2, wait status} when it ended,
+    /// {3, errno} when it could not drop the payload to the job's identity (the payload never ran).
+    /// </summary>
     private static (long Kind, long Value)? ReadInitReport(int fd)
     {
         var record = stackalloc long[2];
@@ -177,7 +181,7 @@ internal sealed unsafe class JobMonitor(
     }
 
     /// <summary>How a job ended, as seen by the monitor.</summary>
-    public sealed record MonitorResult(FailureReason Reason, ExitStatus? Status, TimeSpan Wall, long Stdout, long Stderr, bool Truncated, CgroupUsage Usage, int? ExecErrno, bool Reaped);
+    public sealed record MonitorResult(FailureReason Reason, ExitStatus? Status, TimeSpan Wall, long Stdout, long Stderr, bool Truncated, CgroupUsage Usage, int? ExecErrno, int? DropErrno, bool Reaped);
 
     private void Kill(FailureReason reason)
     {

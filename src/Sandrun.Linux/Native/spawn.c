@@ -12,7 +12,14 @@
  * ABI (mirrored in Spawn/NativePlan.cs; keep in sync):
  *   long sandrun_spawn(struct plan *p)
  *   returns the child pid (> 0) or -errno; the raw clone result is also left in slots[15]
- *   (so a failed netns restore after a successful clone still names the child to kill).
+ *   (so a failed restore step after a successful clone still names the child to kill), and the
+ *   first error of the restore steps in slots[13] (< 0: this thread's state is unknown).
+ *
+ * Around the clone the calling thread itself runs two short step lists (no slots, no reports):
+ * `pre` (e.g. join the job's network namespace, take the job's host uid as euid so the new user
+ * namespace is owned and charged per job) stops at the first failure; `post` undoes them and always
+ * runs whole, even after a failed pre step. Its first error is returned: the thread is then in an
+ * unknown state and the caller retires it.
  */
 
 typedef unsigned long u64;
@@ -22,6 +29,7 @@ typedef long i64;
 #define STEP_SAVE_RESULT (1UL << 8)         /* store the result in slot (flags >> 12) & 15 */
 #define STEP_IGNORE_ERRORS (1UL << 9)       /* any error is fine */
 #define STEP_REQUIRE_POSITIVE (1UL << 10)   /* a result of 0 counts as failure (EPIPE) */
+#define STEP_REQUIRE_ZERO (1UL << 11)       /* a positive result counts as failure (ESRCH) */
 #define STEP_SLOT(flags) (((flags) >> 12) & 15)
 #define STEP_IGNORED_ERRNO(flags) (((flags) >> 16) & 0xffff)
 
@@ -38,8 +46,10 @@ struct plan {
     u64 clone_flags;         /* clone(2) fallback: flags | exit signal */
     char *stack_top;         /* 16-byte aligned top of the child stack (clone(2) path) */
     i64 *pidfd_out;          /* clone(2) path: CLONE_PIDFD stores the pidfd here (ptid) */
-    i64 netns_fd;            /* >= 0: setns() the calling thread into it around the clone */
-    i64 orig_netns_fd;       /* the thread's own netns, restored right after the clone */
+    i64 npre;                /* parent steps before the clone */
+    struct step *pre;
+    i64 npost;               /* parent steps after the clone (all of them, always) */
+    struct step *post;
     i64 err_fd;              /* CLOEXEC pipe write end: the child reports {step, errno} */
     i64 nsteps;
     struct step *steps;
@@ -51,7 +61,6 @@ struct plan {
 #define NR_rt_sigprocmask 14
 #define NR_clone 56
 #define NR_exit_group 231
-#define NR_setns 308
 #define NR_clone3 435
 
 static inline i64 sys6(i64 n, i64 a, i64 b, i64 c, i64 d, i64 e, i64 f)
@@ -71,7 +80,6 @@ static inline i64 sys6(i64 n, i64 a, i64 b, i64 c, i64 d, i64 e, i64 f)
 #define NR_rt_sigprocmask 135
 #define NR_clone 220
 #define NR_exit_group 94
-#define NR_setns 268
 #define NR_clone3 435
 
 static inline i64 sys6(i64 n, i64 a, i64 b, i64 c, i64 d, i64 e, i64 f)
@@ -111,6 +119,8 @@ static void child_main(struct plan *p)
             err = -r;
         else if (r == 0 && (flags & STEP_REQUIRE_POSITIVE))
             err = 32; /* EPIPE: the parent went away before releasing us */
+        else if (r > 0 && (flags & STEP_REQUIRE_ZERO))
+            err = 3; /* ESRCH: e.g. poll() saw the parent's pidfd readable: it exited */
         if (err != 0 && !(flags & STEP_IGNORE_ERRORS) && (i64)STEP_IGNORED_ERRNO(flags) != err) {
             i64 report[2];
             report[0] = i;
@@ -214,32 +224,42 @@ static i64 raw_clone(struct plan *p)
 #endif
 }
 
+/* Runs parent-side steps; returns 0 or the first -errno (stop_at_error: stop there). */
+static i64 parent_steps(struct step *steps, i64 n, int stop_at_error)
+{
+    i64 first = 0;
+    for (i64 i = 0; i < n; i++) {
+        struct step *s = &steps[i];
+        i64 r = sys6(s->nr, s->arg[0], s->arg[1], s->arg[2], s->arg[3], s->arg[4], s->arg[5]);
+        if (r < 0 && r > -4096 && first == 0) {
+            first = r;
+            if (stop_at_error)
+                break;
+        }
+    }
+    return first;
+}
+
 /* Entry point: must stay the first function in .text (the blob is called at offset 0). */
 __attribute__((section(".text.entry"))) i64 sandrun_spawn(struct plan *p)
 {
     /* Block every signal across the clone: the child shares our memory and, until it resets
-     * handlers (CLONE_CLEAR_SIGHAND or explicit steps), must never run a .NET handler. */
+     * handlers (CLONE_CLEAR_SIGHAND or explicit steps), must never run a .NET handler. This also
+     * keeps handlers off this thread while its credentials or namespace are the job's. */
     u64 all = ~0UL, old = 0;
     i64 r = sys6(NR_rt_sigprocmask, SIG_SETMASK, (i64)&all, (i64)&old, 8, 0, 0);
     if (r < 0)
         return r;
-    if (p->netns_fd >= 0) {
-        r = sys6(NR_setns, p->netns_fd, 0x40000000 /* CLONE_NEWNET */, 0, 0, 0, 0);
-        if (r < 0) {
-            sys6(NR_rt_sigprocmask, SIG_SETMASK, (i64)&old, 0, 8, 0, 0);
-            return r;
-        }
+    i64 pid = parent_steps(p->pre, p->npre, 1);
+    p->slots[15] = 0;
+    if (pid == 0) {
+        pid = raw_clone(p);
+        p->slots[15] = pid;
     }
-    i64 pid = raw_clone(p);
-    p->slots[15] = pid;
-    if (p->netns_fd >= 0) {
-        r = sys6(NR_setns, p->orig_netns_fd, 0x40000000 /* CLONE_NEWNET */, 0, 0, 0, 0);
-        if (r < 0) {
-            /* This thread must not stay in the sandbox netns. The caller sees the error, kills
-             * the child (its pid is in slots[15]) and retires the thread. */
-            pid = r;
-        }
-    }
+    r = parent_steps(p->post, p->npost, 0);
+    p->slots[13] = r;
+    if (r < 0)
+        pid = r; /* the caller kills the child named in slots[15] and retires this thread */
     sys6(NR_rt_sigprocmask, SIG_SETMASK, (i64)&old, 0, 8, 0, 0);
     return pid;
 }

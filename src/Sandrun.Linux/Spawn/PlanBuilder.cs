@@ -30,6 +30,13 @@ internal readonly record struct DataRef(int Offset);
 /// <summary>One syscall step, with the description used in error messages.</summary>
 internal sealed record PlanStep(string Syscall, int Number, StepArg[] Args, StepFlags Flags, int Slot, int IgnoredErrno, string Description, StepKind Kind);
 
+/// <summary>
+/// The host identity the cloning thread takes around the clone: the new user namespace's owner, whose per-user
+/// kernel counters every charge from inside the job rolls up to. <paramref name="Securebits"/> and
+/// <paramref name="RestoreEuid"/> are the thread's own, restored right after.
+/// </summary>
+internal readonly record struct CloneOwner(uint Uid, uint RestoreEuid, long Securebits);
+
 /// <summary>Whose problem a failing step is: the sandbox's (isolation) or the job's (e.g. a missing program).</summary>
 internal enum StepKind
 {
@@ -119,11 +126,19 @@ internal sealed class PlanBuilder(SyscallTable table)
     }
 
     /// <summary>Lays the plan out in native memory.</summary>
-    public unsafe NativePlan Build(CloneArgs cloneArgs, bool useClone3, long netnsFd, long origNetnsFd, int errFd, int stackSize = 64 * 1024)
+    /// <param name="cloneArgs">The clone arguments; the stack fields are filled in here.</param>
+    /// <param name="useClone3">clone3, or clone(2) with the flags packed into one word.</param>
+    /// <param name="netnsFd">A network namespace the cloning thread joins around the clone (the child is born in it), or -1.</param>
+    /// <param name="origNetnsFd">The thread's own network namespace, rejoined right after the clone.</param>
+    /// <param name="errFd">Where the child reports a failing step.</param>
+    /// <param name="owner">The host identity the cloning thread takes around the clone, so the job's new user namespace is owned and charged per job; null keeps the thread's own.</param>
+    /// <param name="stackSize">Size of the child's stack.</param>
+    public unsafe NativePlan Build(CloneArgs cloneArgs, bool useClone3, long netnsFd, long origNetnsFd, int errFd, CloneOwner? owner = null, int stackSize = 64 * 1024)
     {
+        var (pre, post) = AroundClone(netnsFd, origNetnsFd, owner);
         var headerSize = Align(sizeof(NativePlanHeader), 64);
         var cloneSize = Align(sizeof(CloneArgs), 64);
-        var stepsSize = steps.Count * sizeof(NativeStep);
+        var stepsSize = (steps.Count + pre.Count + post.Count) * sizeof(NativeStep);
         var dataOffset = headerSize + cloneSize + stepsSize + 64;
         var stackOffset = Align(dataOffset + data.WrittenCount + 8, 64);
         var total = stackOffset + stackSize;
@@ -164,6 +179,18 @@ internal sealed class PlanBuilder(SyscallTable table)
             };
         }
 
+        var preSteps = nativeSteps + steps.Count;
+        var postSteps = preSteps + pre.Count;
+        for (var i = 0; i < pre.Count; i++)
+        {
+            preSteps[i] = pre[i];
+        }
+
+        for (var i = 0; i < post.Count; i++)
+        {
+            postSteps[i] = post[i];
+        }
+
         var stackBase = block + stackOffset;
         var clone = (CloneArgs*)(block + headerSize);
         cloneArgs.Stack = (ulong)stackBase;
@@ -176,8 +203,10 @@ internal sealed class PlanBuilder(SyscallTable table)
         header->CloneArgsSize = (ulong)sizeof(CloneArgs);
         header->CloneFlags = (cloneArgs.Flags & 0xFFFFFFFF) | cloneArgs.ExitSignal;
         header->StackTop = (nint)(stackBase + stackSize);
-        header->NetnsFd = netnsFd;
-        header->OrigNetnsFd = origNetnsFd;
+        header->PreCount = pre.Count;
+        header->Pre = (nint)preSteps;
+        header->PostCount = post.Count;
+        header->Post = (nint)postSteps;
         header->ErrFd = errFd;
         header->StepCount = steps.Count;
         header->Steps = (nint)nativeSteps;
@@ -190,6 +219,38 @@ internal sealed class PlanBuilder(SyscallTable table)
 
         return new NativePlan(block, steps.ToArray());
     }
+
+    /// <summary>
+    /// What the cloning thread does just before and after the clone (run by the routine with signals blocked).
+    /// The owner switch keeps every capability (SECBIT_NO_SETUID_FIXUP), so CLONE_INTO_CGROUP's permission
+    /// check still passes; the child's new user namespace resets securebits and capabilities for the child.
+    /// </summary>
+    private (List<NativeStep> Pre, List<NativeStep> Post) AroundClone(long netnsFd, long origNetnsFd, CloneOwner? owner)
+    {
+        const long CLONE_NEWNET = 0x40000000, PR_SET_SECUREBITS = 28, SECBIT_NO_SETUID_FIXUP = 1 << 2;
+        List<NativeStep> pre = [], post = [];
+        if (netnsFd >= 0)
+        {
+            pre.Add(Raw("setns", netnsFd, CLONE_NEWNET));
+        }
+
+        if (owner is { } o)
+        {
+            pre.Add(Raw("prctl", PR_SET_SECUREBITS, o.Securebits | SECBIT_NO_SETUID_FIXUP));
+            pre.Add(Raw("setresuid", -1, o.Uid, -1));
+            post.Add(Raw("setresuid", -1, o.RestoreEuid, -1));
+            post.Add(Raw("prctl", PR_SET_SECUREBITS, o.Securebits));
+        }
+
+        if (netnsFd >= 0)
+        {
+            post.Add(Raw("setns", origNetnsFd, CLONE_NEWNET));
+        }
+
+        return (pre, post);
+    }
+
+    private NativeStep Raw(string syscall, long a0, long a1, long a2 = 0) => new() { Nr = Table[syscall], A0 = a0, A1 = a1, A2 = a2 };
 
     private static int Align(int value, int alignment) => (value + alignment - 1) & ~(alignment - 1);
 
@@ -223,6 +284,9 @@ internal sealed unsafe class NativePlan(byte* block, PlanStep[] steps) : IDispos
 
     /// <summary>The raw clone result, recorded by the routine even when a later parent step failed.</summary>
     public long ClonedPid => Header->Slots[15];
+
+    /// <summary>Whether the cloning thread could not undo its namespace or identity switch (it must be retired).</summary>
+    public bool ThreadTainted => Header->Slots[13] < 0;
 
     public void Dispose()
     {

@@ -13,8 +13,10 @@ internal unsafe struct NativePlanHeader
     public ulong CloneFlags;
     public nint StackTop;
     public nint PidfdOut;
-    public long NetnsFd;
-    public long OrigNetnsFd;
+    public long PreCount;
+    public nint Pre;
+    public long PostCount;
+    public nint Post;
     public long ErrFd;
     public long StepCount;
     public nint Steps;
@@ -53,6 +55,7 @@ internal enum StepFlags : ulong
     SaveResult = 1UL << 8,
     IgnoreErrors = 1UL << 9,
     RequirePositive = 1UL << 10,
+    RequireZero = 1UL << 11,
 }
 
 /// <summary>clone(2)/clone3 flags used by the sandbox.</summary>

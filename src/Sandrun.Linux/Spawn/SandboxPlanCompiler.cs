@@ -7,9 +7,9 @@ using Sandrun.Linux.Syscalls;
 namespace Sandrun.Linux.Spawn;
 
 /// <summary>The file descriptors the child inherits, as numbers in the parent.</summary>
-internal readonly record struct ChildFds(int Stdin, int Stdout, int Stderr, int ErrWrite, int SyncRead, int StatusWrite, int Init)
+internal readonly record struct ChildFds(int Stdin, int Stdout, int Stderr, int ErrWrite, int SyncRead, int StatusWrite, int Init, int ServerPidfd)
 {
-    public int[] All => [Stdin, Stdout, Stderr, ErrWrite, SyncRead, StatusWrite, Init];
+    public int[] All => [Stdin, Stdout, Stderr, ErrWrite, SyncRead, StatusWrite, Init, ServerPidfd];
 }
 
 /// <summary>Host facts that change the plan's shape.</summary>
@@ -17,9 +17,11 @@ internal sealed record PlanFeatures(bool UseClone3, bool CgroupIntoClone, bool P
 
 /// <summary>
 /// Compiles a job (spec + mount plan + policy) into the child's syscall list, in the order the research
-/// settled on: fd hygiene → wait for the parent (maps, cgroup) → become inside-root → mounts → pivot_root →
-/// hostname/rlimits/capabilities → drop to the job uid → NO_NEW_PRIVS → Landlock → stdio → seccomp →
-/// execveat(sandrun-init), which runs the payload as pid 2.
+/// settled on: fd hygiene → wait for the parent (maps, cgroup) → become inside-root → die with the server →
+/// mounts → pivot_root → hostname/rlimits/capabilities → NO_NEW_PRIVS → Landlock → stdio → seccomp →
+/// execveat(sandrun-init), which runs as sandbox uid 0 with only CAP_SETUID/SETGID/SETPCAP and starts the
+/// payload as pid 2 under the job uid (see init.c): the payload can never write to the process that reports
+/// its result.
 /// </summary>
 internal static class SandboxPlanCompiler
 {
@@ -28,8 +30,19 @@ internal static class SandboxPlanCompiler
     private const long AT_FDCWD = -100, AT_RECURSIVE = 0x8000, AT_EMPTY_PATH = 0x1000, MNT_DETACH = 2;
     private const long O_RDONLY = 0, O_CREAT = 0x40, O_CLOEXEC = 0x80000;
     private const int EEXIST = 17;
-    private const long PR_CAPBSET_DROP = 24, PR_SET_NO_NEW_PRIVS = 38, PR_CAP_AMBIENT = 47, PR_CAP_AMBIENT_CLEAR_ALL = 4;
-    private const long RLIMIT_CPU = 0, RLIMIT_FSIZE = 1, RLIMIT_STACK = 3, RLIMIT_CORE = 4, RLIMIT_NOFILE = 7;
+    private const long PR_SET_PDEATHSIG = 1, PR_CAPBSET_DROP = 24, PR_SET_NO_NEW_PRIVS = 38, PR_CAP_AMBIENT = 47, PR_CAP_AMBIENT_CLEAR_ALL = 4;
+    private const long RLIMIT_CPU = 0, RLIMIT_FSIZE = 1, RLIMIT_STACK = 3, RLIMIT_CORE = 4, RLIMIT_NPROC = 6, RLIMIT_NOFILE = 7;
+    private const long RLIMIT_MEMLOCK = 8, RLIMIT_SIGPENDING = 11, RLIMIT_MSGQUEUE = 12;
+    private const long SIGKILL = 9;
+    private const short POLLIN = 1;
+
+    /// <summary>Capabilities sandrun-init keeps (in the job's user namespace) to start the payload as the job uid.</summary>
+    private static readonly int[] InitCapabilities = [6 /* CAP_SETGID */, 7 /* CAP_SETUID */, 8 /* CAP_SETPCAP */];
+
+    // Per-user kernel budgets the server's own rlimits would otherwise grant each job. They are charged to the
+    // job's own host uids (JobIdentities); these caps keep even that small. 128 KiB fits one default POSIX
+    // message queue (10 × 8 KiB messages); 8 MiB is the kernel's default locked-memory limit.
+    private const long MaxPendingSignals = 1024, MaxMessageQueueBytes = 128 * 1024, MaxLockedBytes = 8L << 20;
     private const long CLOSE_RANGE_CLOEXEC = 4, SECCOMP_SET_MODE_FILTER = 1;
     private const ulong LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET = 1, LANDLOCK_SCOPE_SIGNAL = 2;
 
@@ -70,7 +83,14 @@ internal static class SandboxPlanCompiler
 
         b.Step("setresgid", "become inside gid 0", 0, 0, 0);
         b.Step("setgroups", "clear supplementary groups", 0, StepArg.Null);
-        b.Step("setresuid", "become inside uid 0 (setup only)", 0, 0, 0);
+        b.Step("setresuid", "become inside uid 0 (setup and sandrun-init)", 0, 0, 0);
+
+        // After the last credential change (which clears it): the job dies with the server's spawning thread.
+        // The server may have died before this step; its pidfd is then readable and the job never starts.
+        b.Step("prctl", "die with the server (PR_SET_PDEATHSIG)", PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        var serverPoll = b.Bytes(PollFdBytes(fds.ServerPidfd));
+        b.Step("poll", "check the server is still alive", StepFlags.RequireZero, 0, 0, StepKind.Isolation, serverPoll, 1, 0);
+        b.Step("close", "close the server's pidfd", fds.ServerPidfd);
 
         b.Step("mount", "make / private", StepArg.Null, b.String("/"), StepArg.Null, MS_REC | MS_PRIVATE, StepArg.Null);
 
@@ -153,10 +173,17 @@ internal static class SandboxPlanCompiler
         EmitRlimit(b, RLIMIT_CORE, "RLIMIT_CORE", 0, 0);
         EmitRlimit(b, RLIMIT_STACK, "RLIMIT_STACK", limits.StackBytes, limits.StackBytes);
         EmitRlimit(b, RLIMIT_CPU, "RLIMIT_CPU", cpuBackstop, cpuBackstop);
+        EmitRlimit(b, RLIMIT_NPROC, "RLIMIT_NPROC", limits.MaxProcesses, limits.MaxProcesses);
+        EmitRlimit(b, RLIMIT_SIGPENDING, "RLIMIT_SIGPENDING", MaxPendingSignals, MaxPendingSignals);
+        EmitRlimit(b, RLIMIT_MSGQUEUE, "RLIMIT_MSGQUEUE", MaxMessageQueueBytes, MaxMessageQueueBytes);
+        EmitRlimit(b, RLIMIT_MEMLOCK, "RLIMIT_MEMLOCK", MaxLockedBytes, MaxLockedBytes);
 
         for (var cap = 0; cap <= features.CapLastCap; cap++)
         {
-            b.Step("prctl", $"drop capability {cap} from the bounding set", PR_CAPBSET_DROP, cap);
+            if (!InitCapabilities.Contains(cap))
+            {
+                b.Step("prctl", $"drop capability {cap} from the bounding set", PR_CAPBSET_DROP, cap);
+            }
         }
 
         if (features.LandlockScopes)
@@ -165,9 +192,6 @@ internal static class SandboxPlanCompiler
             b.Step("landlock_create_ruleset", "create the Landlock scope ruleset", StepFlags.SaveResult, 1, 0, StepKind.Isolation, attr, 24, 0);
         }
 
-        b.Step("setresgid", "drop to the job gid", MountPlan.JobGid, MountPlan.JobGid, MountPlan.JobGid);
-        b.Step("setgroups", "clear supplementary groups", 0, StepArg.Null);
-        b.Step("setresuid", "drop to the job uid (clears all capabilities)", MountPlan.JobUid, MountPlan.JobUid, MountPlan.JobUid);
         b.Step("prctl", "clear ambient capabilities", PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
         b.Step("prctl", "set NO_NEW_PRIVS", PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
         if (features.LandlockScopes)
@@ -196,6 +220,15 @@ internal static class SandboxPlanCompiler
         var envp = b.PointerArray([.. environment.Select(e => b.String(e))]);
         b.Step("execveat", "execute sandrun-init", fds.Init, b.String(string.Empty), argv, envp, AT_EMPTY_PATH);
         return b;
+    }
+
+    /// <summary>struct pollfd { int fd; short events; short revents; }</summary>
+    private static byte[] PollFdBytes(int fd)
+    {
+        var bytes = new byte[8];
+        BitConverter.TryWriteBytes(bytes, fd);
+        BitConverter.TryWriteBytes(bytes.AsSpan(4), POLLIN);
+        return bytes;
     }
 
     private static void EmitCloseAllBut(PlanBuilder b, int[] keep)

@@ -22,16 +22,19 @@ internal static unsafe class Spawner
         var result = SpawnRoutine.Invoke(plan.Header);
         if (result < 0)
         {
-            var pid = plan.ClonedPid;
-            if (pid > 0)
+            if (plan.ThreadTainted)
             {
-                // The clone worked but restoring this thread's netns failed: kill the child; the caller
-                // must retire this thread (it may still be inside the sandbox netns).
-                KillAndReap(plan.Pidfd, (int)pid);
-                throw new ThreadNetnsException(Libc.Error("setns back to the host network namespace", (int)-result));
+                // Restoring this thread's network namespace or identity failed: kill the child (if any); the
+                // caller must retire this thread.
+                if (plan.ClonedPid > 0)
+                {
+                    KillAndReap(plan.Pidfd, (int)plan.ClonedPid);
+                }
+
+                throw new TaintedThreadException(Libc.Error("restore the spawning thread's network namespace and identity", (int)-result));
             }
 
-            throw Libc.Error("clone", (int)-result);
+            throw Libc.Error(plan.ClonedPid == 0 ? "join the job's network namespace and identity before the clone" : "clone", (int)-result);
         }
 
         return new ClonedChild((int)result, plan.Pidfd);
@@ -142,5 +145,5 @@ internal static unsafe class Spawner
 /// <summary>Exit code or terminating signal of a process.</summary>
 internal readonly record struct ExitStatus(int? ExitCode, int? Signal);
 
-/// <summary>The spawning thread could not return to the host network namespace and must not be reused.</summary>
-internal sealed class ThreadNetnsException(Exception inner) : Exception(inner.Message, inner);
+/// <summary>The spawning thread could not return to the host network namespace or its own identity and must not be reused.</summary>
+internal sealed class TaintedThreadException(Exception inner) : Exception(inner.Message, inner);

@@ -6,6 +6,10 @@ internal static class Sys
     private static readonly SyscallTable Table = SyscallTable.Current ?? SyscallTable.X86_64;
 
     public static readonly long Waitid = Table["waitid"];
+    public static readonly long Openat = Table["openat"];
+    public static readonly long Getdents64 = Table["getdents64"];
+    public static readonly long Fchownat = Table["fchownat"];
+    public static readonly long Prctl = Table["prctl"];
     public static readonly long PidfdSendSignal = Table["pidfd_send_signal"];
     public static readonly long PidfdOpen = Table["pidfd_open"];
     public static readonly long Clone3 = Table["clone3"];
