@@ -57,39 +57,29 @@ internal static class ExecCommand
             throw new UsageException("exec needs '--' followed by the program to run");
         }
 
-        using var sandbox = new LinuxSandbox(Options.Create(new LinuxSandboxOptions()), NullLogger<LinuxSandbox>.Instance);
-        TmpfsWorkspace? temporary = null;
-        if (workspace is null)
+        var sandboxOptions = Options.Create(new LinuxSandboxOptions());
+        using var sandbox = new LinuxSandbox(sandboxOptions, NullLogger<LinuxSandbox>.Instance);
+
+        // The provider also unmounts workspaces left by an exec or server process that was killed.
+        using var workspaces = new TmpfsWorkspaceProvider(sandbox, sandboxOptions);
+        using var temporary = workspace is null ? workspaces.Create("exec", 100L << 20) : null;
+        var spec = new SandboxSpec(argv, Path.GetFullPath(workspace ?? temporary!.Path), limits) { Environment = env };
+        using var sink = new PassThroughSink();
+        var result = await sandbox.RunAsync(spec, sink).ConfigureAwait(false);
+        sink.Flush();
+        if (!result.Succeeded && result.FailureReason != FailureReason.ExitCode)
         {
-            temporary = TmpfsWorkspace.Create(
-                Path.Combine("/run/sandrun/exec", Guid.NewGuid().ToString("n")), 100L << 20, sandbox.JobHostUid, sandbox.JobHostGid);
-            workspace = temporary.Path;
+            await Console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"sandrun: {result.FailureReason}{(result.Signal is { } s ? $" (signal {s})" : "")}{(result.Detail is { } d ? ": " + d : "")}")).ConfigureAwait(false);
         }
 
-        try
+        return result.FailureReason switch
         {
-            var spec = new SandboxSpec(argv, Path.GetFullPath(workspace), limits) { Environment = env };
-            using var sink = new PassThroughSink();
-            var result = await sandbox.RunAsync(spec, sink).ConfigureAwait(false);
-            sink.Flush();
-            if (!result.Succeeded && result.FailureReason != FailureReason.ExitCode)
-            {
-                await Console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                    $"sandrun: {result.FailureReason}{(result.Signal is { } s ? $" (signal {s})" : "")}{(result.Detail is { } d ? ": " + d : "")}")).ConfigureAwait(false);
-            }
-
-            return result.FailureReason switch
-            {
-                FailureReason.None or FailureReason.ExitCode => result.ExitCode ?? 1,
-                FailureReason.Signal => 128 + (result.Signal ?? 0),
-                FailureReason.SetupError => 127,
-                _ => 124,
-            };
-        }
-        finally
-        {
-            temporary?.Dispose();
-        }
+            FailureReason.None or FailureReason.ExitCode => result.ExitCode ?? 1,
+            FailureReason.Signal => 128 + (result.Signal ?? 0),
+            FailureReason.SetupError => 127,
+            _ => 124,
+        };
     }
 
     private static long Number(string option, string? value) =>

@@ -41,6 +41,18 @@ public sealed class SeccompCompilerTests
     }
 
     [Fact]
+    public void Linux_aio_answers_ENOSYS_on_both_architectures()
+    {
+        foreach (var (program, table) in new[] { (X64, SyscallTable.X86_64), (Arm64, SyscallTable.Arm64) })
+        {
+            foreach (var name in DefaultSeccompPolicy.LinuxAio)
+            {
+                Assert.True(Errno(38) == Eval(program, table, name), $"{name} on {table.Name}");
+            }
+        }
+    }
+
+    [Fact]
     public void Unknown_syscall_numbers_get_the_default_action()
     {
         Assert.Equal(Errno(1), BpfInterpreter.Run(X64, 999, SyscallTable.X86_64.AuditArch, []));

@@ -5,7 +5,8 @@ namespace Sandrun.Linux.Seccomp;
 /// everything SPEC.md §4 denies, with default EPERM. Notable differences from Docker: ptrace and
 /// process_vm_* are denied, modify_ldt is denied, socket families are limited to UNIX/INET/INET6,
 /// TIOCSTI/TIOCLINUX ioctls are denied (low 32 bits compared, as the kernel does), clone with any
-/// namespace flag is denied and clone3 answers ENOSYS so libcs fall back to the filterable clone(2).
+/// namespace flag is denied, clone3 answers ENOSYS so libcs fall back to the filterable clone(2), and Linux
+/// AIO answers ENOSYS (its contexts come from one host-wide pool).
 /// </summary>
 public static class DefaultSeccompPolicy
 {
@@ -28,8 +29,8 @@ public static class DefaultSeccompPolicy
         "getgroups", "getitimer", "getpeername", "getpgid", "getpgrp", "getpid", "getppid", "getpriority", "getrandom",
         "getresgid", "getresuid", "getrlimit", "get_robust_list", "getrusage", "getsid", "getsockname", "getsockopt",
         "get_thread_area", "gettid", "gettimeofday", "getuid", "getxattr", "getxattrat", "inotify_add_watch",
-        "inotify_init", "inotify_init1", "inotify_rm_watch", "io_cancel", "io_destroy", "io_getevents", "io_pgetevents",
-        "ioprio_get", "ioprio_set", "io_setup", "io_submit", "kill", "landlock_add_rule", "landlock_create_ruleset",
+        "inotify_init", "inotify_init1", "inotify_rm_watch",
+        "ioprio_get", "ioprio_set", "kill", "landlock_add_rule", "landlock_create_ruleset",
         "landlock_restrict_self", "lchown", "lgetxattr", "link", "linkat", "listen", "listmount", "listxattr",
         "listxattrat", "llistxattr", "lremovexattr", "lseek", "lsetxattr", "lstat", "madvise", "map_shadow_stack",
         "membarrier", "memfd_create", "memfd_secret", "mincore", "mkdir", "mkdirat", "mknod", "mknodat", "mlock", "mlock2",
@@ -70,6 +71,12 @@ public static class DefaultSeccompPolicy
         "process_madvise", "lookup_dcookie", "fanotify_init", "modify_ldt", "uselib", "vhangup", "_sysctl",
     ];
 
+    /// <summary>
+    /// Linux AIO: every context is charged to the host-wide aio-nr, so one job's io_setup could take all of
+    /// aio-max-nr from every process on the host. ENOSYS, so programs fall back to threads.
+    /// </summary>
+    public static IReadOnlyList<string> LinuxAio { get; } = ["io_setup", "io_destroy", "io_submit", "io_cancel", "io_getevents", "io_pgetevents"];
+
     /// <summary>The policy.</summary>
     public static SeccompPolicy Policy { get; } = Build();
 
@@ -102,6 +109,7 @@ public static class DefaultSeccompPolicy
         }
 
         rules.Add(new("personality", deny));
+        rules.AddRange(LinuxAio.Select(name => new SyscallRule(name, SeccompAction.Fail(ENOSYS))));
         rules.AddRange(Allowed.Select(name => new SyscallRule(name, SeccompAction.Allow)));
         return new SeccompPolicy(deny, rules);
     }
