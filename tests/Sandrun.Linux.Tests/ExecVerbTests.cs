@@ -40,7 +40,7 @@ public sealed class ExecVerbTests
         Assert.Equal(2, missing);
     }
 
-    private static async Task<(int Code, string Stdout, string Stderr)> Exec(params string[] args)
+    internal static async Task<(int Code, string Stdout, string Stderr)> Exec(params string[] args)
     {
         var server = Path.Combine(AppContext.BaseDirectory, "Sandrun.Server.dll");
         var psi = new ProcessStartInfo("dotnet", ["exec", server, "exec", .. args]) { RedirectStandardOutput = true, RedirectStandardError = true };

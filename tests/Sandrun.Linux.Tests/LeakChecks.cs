@@ -5,8 +5,11 @@ namespace Sandrun.Linux.Tests;
 /// <summary>Inspects the host for anything a job could have left behind.</summary>
 internal static class LeakChecks
 {
-    /// <summary>Processes running under any host uid of the sandbox's range (workspace owner and every job's pair).</summary>
-    public static List<int> JobProcesses(uint hostIdBase)
+    /// <summary>
+    /// Processes running under any host uid of the sandbox's range (workspace owner and every job's pair), optionally
+    /// only those whose command line contains <paramref name="marker"/>.
+    /// </summary>
+    public static List<int> JobProcesses(uint hostIdBase, string? marker = null)
     {
         var result = new List<int>();
         foreach (var dir in Directory.GetDirectories("/proc"))
@@ -18,9 +21,13 @@ internal static class LeakChecks
 
             try
             {
-                var uidLine = File.ReadLines(Path.Combine(dir, "status")).FirstOrDefault(l => l.StartsWith("Uid:", StringComparison.Ordinal));
-                if (uidLine is not null && uidLine.Split('\t', StringSplitOptions.RemoveEmptyEntries).Skip(1)
-                        .Any(u => uint.TryParse(u, CultureInfo.InvariantCulture, out var uid) && uid >= hostIdBase && uid - hostIdBase < (1u << 24)))
+                // A zombie is dead already (its parent has not collected it yet).
+                var status = File.ReadAllLines(Path.Combine(dir, "status"));
+                var uidLine = status.FirstOrDefault(l => l.StartsWith("Uid:", StringComparison.Ordinal));
+                var zombie = status.Any(l => l.StartsWith("State:", StringComparison.Ordinal) && l.Contains('Z', StringComparison.Ordinal));
+                if (!zombie && uidLine is not null && uidLine.Split('\t', StringSplitOptions.RemoveEmptyEntries).Skip(1)
+                        .Any(u => uint.TryParse(u, CultureInfo.InvariantCulture, out var uid) && uid >= hostIdBase && uid - hostIdBase < (1u << 24))
+                    && (marker is null || File.ReadAllText(Path.Combine(dir, "cmdline")).Contains(marker, StringComparison.Ordinal)))
                 {
                     result.Add(pid);
                 }
@@ -55,9 +62,9 @@ internal static class LeakChecks
     }
 
     /// <summary>This process's per-instance parent cgroups (<c>{name}/{pid}-{n}</c>) in any v1 controller.</summary>
-    public static List<string> ServerCgroups(LinuxSandboxOptions options)
+    public static List<string> ServerCgroups(LinuxSandboxOptions options, int? serverPid = null)
     {
-        var prefix = Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "-";
+        var prefix = (serverPid ?? Environment.ProcessId).ToString(CultureInfo.InvariantCulture) + "-";
         return new[] { "memory", "pids", "cpuacct", "cpu,cpuacct" }
             .Select(c => Path.Combine(options.CgroupV1Root, c, options.CgroupName))
             .Where(Directory.Exists)
