@@ -140,7 +140,9 @@ public sealed class McpEndpointTests
     public async Task An_oversized_body_is_a_413_with_a_JSON_RPC_error_whether_announced_or_streamed()
     {
         await using var server = await TestServer.StartAsync(o => o.Limits.MaxUploadBytes = 1 << 20, services: s => s.AddSandrunMcp());
-        var body = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"execute_python\",\"arguments\":{\"code\":\"#" + new string('x', 3 << 20) + "\"}}}";
+        // Just over the limit (2 MiB): the server answers before reading the rest, and what the client has not
+        // sent yet must fit in the socket buffers, or its write fails with EPIPE instead of reading the 413.
+        var body = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"execute_python\",\"arguments\":{\"code\":\"#" + new string('x', (2 << 20) + (64 << 10)) + "\"}}}";
         foreach (var chunked in new[] { false, true })
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, "/mcp")
@@ -149,6 +151,7 @@ public sealed class McpEndpointTests
             };
             request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
             request.Headers.TransferEncodingChunked = chunked;
+            request.Headers.ExpectContinue = !chunked; // an announced oversized body is refused before it is sent
             request.Headers.Add("Accept", "application/json, text/event-stream");
             using var response = await server.Client.SendAsync(request);
             Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
