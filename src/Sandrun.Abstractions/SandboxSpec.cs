@@ -3,7 +3,7 @@ namespace Sandrun.Abstractions;
 /// <summary>What to run in a sandbox, and within which limits.</summary>
 /// <param name="Argv">Program and arguments, passed to execve as they are (never through a shell). A program
 /// name without '/' is searched in the sandbox's PATH.</param>
-/// <param name="WorkspaceDirectory">Host directory mounted read-write at <see cref="WorkspaceMountPath"/>.</param>
+/// <param name="WorkspaceDirectory">Host directory mounted read-write at <see cref="WorkspaceMountPath"/>; it belongs to one running job at a time (the sandbox may hand it to that job's own host uid).</param>
 /// <param name="Limits">Resource limits for the whole job (every process it starts).</param>
 public sealed record SandboxSpec(IReadOnlyList<string> Argv, string WorkspaceDirectory, SandboxLimits Limits)
 {

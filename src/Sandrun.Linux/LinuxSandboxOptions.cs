@@ -22,8 +22,10 @@ public sealed class LinuxSandboxOptions
     public NetworkIsolation Network { get; set; } = NetworkIsolation.Auto;
 
     /// <summary>
-    /// Host uid/gid that inside-uid 0 maps to during setup; the job itself runs as inside 65534, mapped to
-    /// <c>HostIdBase + 1</c>. Pick a range no host user owns.
+    /// Start of the host uid/gid range jobs run as: <c>HostIdBase + 1</c> owns workspaces between runs, and each
+    /// running job gets a pair of its own from <c>HostIdBase + 2</c> on (inside uid 0 and the job's 65534), so
+    /// per-user kernel budgets are per job. Pick a range no host user owns (it grows by two ids per concurrently
+    /// running job).
     /// </summary>
     public uint HostIdBase { get; set; } = 2_000_000_000;
 
