@@ -26,6 +26,7 @@ public static class CapabilityProbe
                       && actions.Contains("kill_process") && actions.Contains("errno"),
             MountSetattr = table is not null && Rejects(table["mount_setattr"], -1, 0),
             CloseRangeCloexec = table is not null && Libc.Syscall(table["close_range"], uint.MaxValue, uint.MaxValue, 4, 0, 0, 0) == 0,
+            JobIdentities = table is not null && CanSwitchIdentity(table),
             LandlockAbi = table is null ? 0 : (int)Math.Max(0, Libc.Syscall(table["landlock_create_ruleset"], 0, 0, 1, 0, 0, 0)),
             CapLastCap = (int)(ReadLong("/proc/sys/kernel/cap_last_cap") ?? 63),
             CgroupV2Controllers = HasV2Controllers(options.CgroupV2Root),
@@ -45,6 +46,16 @@ public static class CapabilityProbe
             parts.Length == 2
             && parts[1].Split(' ') is [("cgroup" or "cgroup2"), _, var superOptions, ..]
             && superOptions.Split(',').Contains("favordynmods"));
+
+    /// <summary>CAP_SETPCAP is effective (bit 8 of CapEff) and SECBIT_NO_SETUID_FIXUP_LOCKED (bit 3) is clear.</summary>
+    private static bool CanSwitchIdentity(SyscallTable table)
+    {
+        const int PR_GET_SECUREBITS = 27, CAP_SETPCAP = 8, NoSetuidFixupLocked = 1 << 3;
+        var bits = Libc.Syscall(table["prctl"], PR_GET_SECUREBITS, 0, 0, 0, 0, 0);
+        var effective = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("CapEff:", StringComparison.Ordinal))?[7..].Trim();
+        return bits >= 0 && (bits & NoSetuidFixupLocked) == 0
+            && ulong.TryParse(effective, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var caps) && (caps & (1UL << CAP_SETPCAP)) != 0;
+    }
 
     /// <summary>True when the syscall exists: it answers something other than ENOSYS to bogus arguments.</summary>
     private static bool Rejects(long nr, long a0, long a1)

@@ -32,6 +32,12 @@ public sealed record CapabilityReport
     /// <summary>close_range with CLOSE_RANGE_CLOEXEC (kernel ≥ 5.11).</summary>
     public required bool CloseRangeCloexec { get; init; }
 
+    /// <summary>
+    /// Whether the spawning thread can take a job's host uid around the clone while keeping its capabilities
+    /// (CAP_SETPCAP and an unlocked SECBIT_NO_SETUID_FIXUP), so each job's user namespace has its own owner.
+    /// </summary>
+    public bool JobIdentities { get; init; } = true;
+
     /// <summary>Landlock ABI version, 0 when unavailable.</summary>
     public required int LandlockAbi { get; init; }
 
@@ -95,6 +101,11 @@ public sealed record CapabilityReport
             if (!CloseRangeCloexec)
             {
                 problems.Add("close_range(CLOSE_RANGE_CLOEXEC) is unavailable (kernel ≥ 5.11 required)");
+            }
+
+            if (!JobIdentities)
+            {
+                problems.Add("cannot give each job its own host uid: CAP_SETPCAP is missing or SECBIT_NO_SETUID_FIXUP is locked");
             }
 
             if (!CgroupV1Controllers && !CgroupV2Controllers)
