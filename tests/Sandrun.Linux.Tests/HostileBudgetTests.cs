@@ -102,4 +102,24 @@ public sealed class HostileBudgetTests(SandboxFixture f)
         var otherMap = other.Stdout["65536 ".Length..].Trim();
         Assert.NotEqual(holderMap, otherMap);
     }
+
+    [Theory]
+    [InlineData("RLIMIT_SIGPENDING")]
+    [InlineData("RLIMIT_MSGQUEUE")]
+    [InlineData("RLIMIT_MEMLOCK")]
+    [InlineData("RLIMIT_NPROC")]
+    [InlineData("RLIMIT_NOFILE")]
+    public async Task A_job_cannot_raise_its_budget_limits(string limit)
+    {
+        var run = await f.PythonAsync($$"""
+            import resource
+            soft, hard = resource.getrlimit(resource.{{limit}})
+            try:
+                resource.setrlimit(resource.{{limit}}, (hard + 1, hard + 1))
+                print('RAISED', hard)
+            except (ValueError, OSError) as e:
+                print('refused', hard != resource.RLIM_INFINITY)
+            """);
+        Assert.Equal("refused True\n", run.Stdout);
+    }
 }

@@ -75,4 +75,19 @@ public sealed class HostileResultTests(SandboxFixture f)
         Assert.Equal(FailureReason.Signal, run.Result.FailureReason);
         Assert.Equal(11, run.Result.Signal);
     }
+
+    [Theory]
+    [InlineData("os.setuid(0)")]
+    [InlineData("os.setresgid(0, 0, 0)")]
+    [InlineData("w('/proc/self/uid_map', b'0 0 1')")]
+    [InlineData("w('/proc/1/uid_map', b'0 0 4294967295')")]
+    [InlineData("w('/proc/self/setgroups', b'allow')")]
+    [InlineData("import resource; resource.prlimit(1, resource.RLIMIT_NOFILE, (0, 0))")]
+    [InlineData("w('/proc/1/attr/current', b'x')")]
+    public async Task The_payload_cannot_become_init_or_change_its_identity(string attempt)
+    {
+        const string Write = "def w(path, data):\n    fd = os.open(path, os.O_WRONLY)\n    os.write(fd, data)\n";
+        var run = await f.PythonAsync($"import os\n{Write}try:\n    {attempt}\n    print('DONE')\nexcept (OSError, ValueError) as e:\n    print('refused')");
+        Assert.Equal("refused\n", run.Stdout);
+    }
 }
