@@ -104,7 +104,7 @@ public sealed partial class JobEngine : BackgroundService
             JobManifest manifest;
             try
             {
-                manifest = ManifestParser.Parse(json, new ManifestContext([.. intake.Files.Keys], options.Limits, [.. environment.Templates.Keys], environment.Interpreters, environment.GpuCount));
+                manifest = ManifestParser.Parse(json, new ManifestContext([.. intake.Files.Keys], options.Limits, [.. environment.Templates.Keys], environment.Interpreters));
             }
             catch (ManifestException e)
             {
@@ -116,7 +116,10 @@ public sealed partial class JobEngine : BackgroundService
                 throw new SubmitException(400, "invalid manifest", refusal);
             }
 
-            var job = new Job(id, request.Client, manifest, workspace, intake.Files, Receipts.JobHash.Compute(manifest, intake.Files), time.GetUtcNow());
+            var job = new Job(id, request.Client, manifest, workspace, intake.Files, Receipts.JobHash.Compute(manifest, intake.Files), time.GetUtcNow())
+            {
+                Notes = manifest.Gpu is null ? [] : [GpuRequest.NotGivenNote],
+            };
             store.Add(job);
             if (!queue.TryEnqueue(id, out var position))
             {
