@@ -89,7 +89,7 @@ public sealed class Job
     /// </summary>
     public IReadOnlyList<string> Notes { get; internal set; } = [];
 
-    /// <summary>Set when the sandbox could not run the job at all.</summary>
+    /// <summary>Set when the sandbox could not run the job at all, or the server could not finish it (its outputs could not be collected).</summary>
     public string? SetupError { get; internal set; }
 
     /// <summary>Completes when the job reached its final status (or was deleted).</summary>

@@ -58,13 +58,17 @@ internal static partial class Posix
         return Wrap((int)Openat2(Openat2Number, directory.DangerousGetHandle(), path, &how, (nuint)sizeof(open_how)));
     }
 
-    /// <summary>Whether an open file is a regular file (statx on the fd: not a FIFO, device, socket or directory).</summary>
-    public static unsafe bool IsRegularFile(SafeFileHandle handle)
-    {
-        statx status;
-        return Statx((int)handle.DangerousGetHandle(), string.Empty, LibC.AT_EMPTY_PATH, LibC.STATX_TYPE, &status) == 0
-            && (status.stx_mode & LibC.S_IFMT) == LibC.S_IFREG;
-    }
+    /// <summary>statx(2) of an open file; null when it fails.</summary>
+    public static unsafe FileStatus? Status(SafeFileHandle handle) => Status((int)handle.DangerousGetHandle(), string.Empty, LibC.AT_EMPTY_PATH);
+
+    /// <summary>statx(2) of <paramref name="name"/> in <paramref name="directory"/>, not following a symlink; null when it fails.</summary>
+    public static FileStatus? StatusAt(SafeFileHandle directory, string name) => Status((int)directory.DangerousGetHandle(), name, LibC.AT_SYMLINK_NOFOLLOW);
+
+    /// <summary>
+    /// getdents64(2): fills <paramref name="buffer"/> with the directory's next <c>linux_dirent64</c> records; the
+    /// byte count, 0 at the end, or -1 (see <see cref="LastErrno"/>).
+    /// </summary>
+    public static nint ReadDirectoryEntries(SafeFileHandle directory, Span<byte> buffer) => GetDents64(directory, buffer, (nuint)buffer.Length);
 
     /// <summary>An anonymous RAM-backed file (memfd_create(2)); the handle is invalid on failure.</summary>
     public static SafeFileHandle MemoryFile(string name) => Wrap(MemfdCreate(name, LibC.MFD_CLOEXEC));
@@ -111,6 +115,21 @@ internal static partial class Posix
 
     [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static unsafe partial int Statx(int dirfd, string path, int flags, uint mask, statx* buffer);
+
+    private static unsafe FileStatus? Status(int dirfd, string path, int flags)
+    {
+        statx status;
+        if (Statx(dirfd, path, flags, LibC.STATX_TYPE | LibC.STATX_INO | LibC.STATX_SIZE, &status) != 0)
+        {
+            return null;
+        }
+
+        return new FileStatus(
+            (int)(status.stx_mode & LibC.S_IFMT), ((ulong)status.stx_dev_major << 32) | status.stx_dev_minor, status.stx_ino, (long)status.stx_size);
+    }
+
+    [LibraryImport("libc", EntryPoint = "getdents64", SetLastError = true)]
+    private static partial nint GetDents64(SafeFileHandle directory, Span<byte> buffer, nuint count);
 
     // On Linux a SafeFileHandle is invalid exactly when the descriptor is negative, i.e. the call failed.
     private static SafeFileHandle Wrap(int fd) => new(fd, ownsHandle: true);
