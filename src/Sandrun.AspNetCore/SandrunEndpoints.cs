@@ -174,6 +174,7 @@ public static class SandrunEndpoints
                 mime_type = o.MimeType,
                 download_url = $"{basePath}/download/{job.Id}/{string.Join('/', o.Path.Split('/').Select(Uri.EscapeDataString))}",
             }),
+            notes = job.Notes,
         });
     }
 

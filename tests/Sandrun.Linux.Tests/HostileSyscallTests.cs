@@ -44,6 +44,8 @@ public sealed class HostileSyscallTests(SandboxFixture f)
         { "open_tree", "-100, b'/', 1", "EPERM" },
         { "move_mount", "-1, b'', -1, b'', 0", "EPERM" },
         { "mount_setattr", "-100, b'/', 0, 0, 0", "EPERM" },
+        { "open_tree_attr", "-100, b'/', 1, 0, 0", "EPERM" },
+        { "lsm_set_self_attr", "100, ctypes.create_string_buffer(64), 64, 0", "EPERM" },
         { "swapon", "b'/tmp/x', 0", "EPERM" },
         { "acct", "b'/tmp/x'", "EPERM" },
         { "syslog", "3, 0, 0", "EPERM" },
@@ -62,6 +64,24 @@ public sealed class HostileSyscallTests(SandboxFixture f)
         var run = await f.PythonAsync(Hostile.Syscall(syscall, args));
         Assert.True(run.Result.Succeeded, run.ToString());
         Assert.Equal(expected, run.Stdout.Trim());
+    }
+
+    [Fact]
+    public async Task Allowlisted_syscalls_newer_than_the_build_headers_reach_the_kernel()
+    {
+        // fchmodat2 (6.6) with AT_SYMLINK_NOFOLLOW on a file, futex_wake (6.7) with nobody waiting, and mseal (6.10):
+        // a sealed mapping can no longer be unmapped, which proves the call really ran.
+        var run = await f.PythonAsync(Hostile.Prelude + $"""
+            open('/tmp/f', 'w').close()
+            print(sc({Hostile.Nr("fchmodat2")}, -100, b'/tmp/f', 0o600, 0x100), oct(os.stat('/tmp/f').st_mode & 0o777))
+            word = ctypes.c_uint32(0)
+            print(sc({Hostile.Nr("futex_wake")}, ctypes.addressof(word), 0xffffffff, 1, 2))
+            libc.mmap.restype = ctypes.c_void_p
+            page = libc.mmap(None, 4096, 3, 0x22, -1, 0)
+            print(sc({Hostile.Nr("mseal")}, page, 4096, 0), sc({Hostile.Nr("munmap")}, page, 4096))
+            """);
+        Assert.True(run.Result.Succeeded, run.ToString());
+        Assert.Equal("OK 0o600\nOK\nOK EPERM", run.Stdout.Trim());
     }
 
     [Theory]

@@ -1,5 +1,6 @@
 using System.Formats.Tar;
 using System.IO.Compression;
+using Microsoft.Net.Http.Headers;
 using Sandrun.Jobs;
 using Sandrun.Outputs;
 
@@ -29,7 +30,11 @@ internal static class Downloads
 
         context.Response.ContentType = output.MimeType;
         context.Response.ContentLength = output.SizeBytes;
-        context.Response.Headers.ContentDisposition = new System.Net.Mime.ContentDisposition { DispositionType = "attachment", FileName = Path.GetFileName(output.Path) }.ToString();
+        // A job names its files as it likes (newlines, control characters): SetHttpFileName keeps the header valid
+        // (an ASCII stand-in plus the RFC 5987 filename*).
+        var disposition = new ContentDispositionHeaderValue("attachment");
+        disposition.SetHttpFileName(Path.GetFileName(output.Path));
+        context.Response.Headers.ContentDisposition = disposition.ToString();
         await using var stream = new FileStream(handle, FileAccess.Read, 1);
         await stream.CopyToAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
         return Results.Empty;

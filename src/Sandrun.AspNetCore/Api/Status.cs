@@ -25,7 +25,8 @@ internal static class Status
             job.JobHash,
             job.Outputs.ToDictionary(o => o.Path, o => new OutputEntry(o.Path, o.SizeBytes, o.Sha256, o.Type), StringComparer.Ordinal),
             Signed(job, signer) ?? new WorkerMetadata(null, null, null, null),
-            job.SetupError);
+            job.SetupError,
+            job.Notes);
     }
 
     /// <summary>The signed receipt as <c>worker_metadata</c>; null while unsigned (anonymous worker or unfinished job).</summary>
@@ -34,7 +35,7 @@ internal static class Status
 
     private sealed record StatusBody(
         string JobId, string Status, int QueuePosition, string? FailureReason, ExecutionMetadata ExecutionMetadata, string? JobHash,
-        Dictionary<string, OutputEntry> OutputFiles, WorkerMetadata WorkerMetadata, string? Error);
+        Dictionary<string, OutputEntry> OutputFiles, WorkerMetadata WorkerMetadata, string? Error, IReadOnlyList<string> Notes);
 
     private sealed record ExecutionMetadata(double? CpuSeconds, long? MemoryPeakBytes, long? WallTimeMs, int? ExitCode, int? Signal, string? Environment, string Interpreter);
 

@@ -26,6 +26,7 @@ internal static class JobReport
             ["interpreter"] = job.Manifest.Interpreter,
         };
         var allNotes = new List<string>(notes);
+        allNotes.AddRange(job.Notes);
         AddLogs(report, job, inlineBytes, allNotes);
 
         report["outputs"] = Outputs(job);

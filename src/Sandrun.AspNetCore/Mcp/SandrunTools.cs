@@ -80,9 +80,12 @@ internal sealed class SandrunTools(
             return ToolResults.JobNotFound(job_id);
         }
 
-        var notes = !job.IsFinished
-            ? new List<string> { "the job has not finished; output files are collected when it does" }
-            : [];
+        var notes = new List<string>(job.Notes);
+        if (!job.IsFinished)
+        {
+            notes.Add("the job has not finished; output files are collected when it does");
+        }
+
         return ToolResults.Json(new Dictionary<string, object?>
         {
             ["job_id"] = job.Id,

@@ -1,19 +1,43 @@
 using System.Runtime.InteropServices;
+using Tmds.Linux;
 
 namespace Sandrun.Linux.Native;
 
-/// <summary>Parent-side libc bindings. Never used in a cloned child: the child runs only the spawn blob.</summary>
+/// <summary>
+/// Parent-side libc bindings. Never used in a cloned child: the child runs only the spawn blob. Constants come from
+/// Tmds.LibC, which ships one assembly per architecture (arm64's open flags differ from x86-64's), the same source
+/// the engine's bindings use.
+/// </summary>
 internal static unsafe partial class Libc
 {
-    public const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0x40, O_EXCL = 0x80, O_TRUNC = 0x200;
-    public const int O_NONBLOCK = 0x800, O_DIRECTORY = 0x10000, O_NOFOLLOW = 0x20000, O_CLOEXEC = 0x80000, O_PATH = 0x200000;
-    public const int F_GETFL = 3, F_SETFL = 4;
-    public const int AT_FDCWD = -100;
-    public const int MNT_DETACH = 2;
-    public const int SIGKILL = 9;
+    public static int O_RDONLY => LibC.O_RDONLY;
+
+    public static int O_WRONLY => LibC.O_WRONLY;
+
+    public static int O_CREAT => LibC.O_CREAT;
+
+    public static int O_NONBLOCK => LibC.O_NONBLOCK;
+
+    public static int O_DIRECTORY => LibC.O_DIRECTORY;
+
+    public static int O_NOFOLLOW => LibC.O_NOFOLLOW;
+
+    public static int O_CLOEXEC => LibC.O_CLOEXEC;
+
+    public static int F_GETFL => LibC.F_GETFL;
+
+    public static int F_SETFL => LibC.F_SETFL;
+
+    public static int MNT_DETACH => LibC.MNT_DETACH;
+
+    public static int SIGKILL => LibC.SIGKILL;
+
+    public static uint MFD_CLOEXEC => LibC.MFD_CLOEXEC;
+
+    // asm-generic errno and poll values, which x86-64 and arm64 share; constants so that callers can match them in
+    // patterns and combine them in masks.
+    public const int EINTR = 4, EAGAIN = 11, ECHILD = 10, ENOSYS = 38, EINVAL = 22;
     public const short POLLIN = 1, POLLHUP = 0x10, POLLERR = 8;
-    public const int EINTR = 4, EAGAIN = 11, ECHILD = 10, ENOSYS = 38, EBUSY = 16, ENOENT = 2, EINVAL = 22, ESRCH = 3;
-    public const uint MFD_CLOEXEC = 1;
 
     [StructLayout(LayoutKind.Sequential)]
     public struct PollFd

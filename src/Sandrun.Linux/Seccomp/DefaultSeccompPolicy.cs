@@ -23,7 +23,7 @@ public static class DefaultSeccompPolicy
         "close_range", "connect", "copy_file_range", "creat", "dup", "dup2", "dup3", "epoll_create", "epoll_create1",
         "epoll_ctl", "epoll_pwait", "epoll_pwait2", "epoll_wait", "eventfd", "eventfd2", "execve", "execveat", "exit",
         "exit_group", "faccessat", "faccessat2", "fadvise64", "fallocate", "fanotify_mark", "fchdir", "fchmod", "fchmodat",
-        "fchmodat2", "fchown", "fchownat", "fcntl", "fdatasync", "fgetxattr", "flistxattr", "flock", "fork", "fremovexattr",
+        "fchmodat2", "fchown", "fchownat", "fcntl", "fdatasync", "fgetxattr", "file_getattr", "file_setattr", "flistxattr", "flock", "fork", "fremovexattr",
         "fsetxattr", "fstat", "fstatfs", "fsync", "ftruncate", "futex", "futex_requeue", "futex_wait", "futex_waitv",
         "futex_wake", "futimesat", "getcpu", "getcwd", "getdents", "getdents64", "getegid", "geteuid", "getgid",
         "getgroups", "getitimer", "getpeername", "getpgid", "getpgrp", "getpid", "getppid", "getpriority", "getrandom",
@@ -32,7 +32,7 @@ public static class DefaultSeccompPolicy
         "inotify_init", "inotify_init1", "inotify_rm_watch",
         "ioprio_get", "ioprio_set", "kill", "landlock_add_rule", "landlock_create_ruleset",
         "landlock_restrict_self", "lchown", "lgetxattr", "link", "linkat", "listen", "listmount", "listxattr",
-        "listxattrat", "llistxattr", "lremovexattr", "lseek", "lsetxattr", "lstat", "madvise", "map_shadow_stack",
+        "listxattrat", "llistxattr", "lremovexattr", "lseek", "lsetxattr", "lsm_get_self_attr", "lsm_list_modules", "lstat", "madvise", "map_shadow_stack",
         "membarrier", "memfd_create", "memfd_secret", "mincore", "mkdir", "mkdirat", "mknod", "mknodat", "mlock", "mlock2",
         "mlockall", "mmap", "mprotect", "mq_getsetattr", "mq_notify", "mq_open", "mq_timedreceive", "mq_timedsend",
         "mq_unlink", "mremap", "mseal", "msgctl", "msgget", "msgrcv", "msgsnd", "msync", "munlock", "munlockall", "munmap",
@@ -52,13 +52,13 @@ public static class DefaultSeccompPolicy
         "socketpair", "splice", "stat", "statfs", "statmount", "statx", "symlink", "symlinkat", "sync", "sync_file_range",
         "syncfs", "sysinfo", "tee", "tgkill", "time", "timer_create", "timer_delete", "timer_getoverrun", "timer_gettime",
         "timer_settime", "timerfd_create", "timerfd_gettime", "timerfd_settime", "times", "tkill", "truncate", "umask",
-        "uname", "unlink", "unlinkat", "uretprobe", "utime", "utimensat", "utimes", "vfork", "vmsplice", "wait4", "waitid",
+        "uname", "unlink", "unlinkat", "uprobe", "uretprobe", "utime", "utimensat", "utimes", "vfork", "vmsplice", "wait4", "waitid",
         "write", "writev",
     ];
 
     /// <summary>
-    /// Syscalls SPEC.md §4 requires to be denied. The policy never allows them; a test checks that
-    /// no rule does.
+    /// Syscalls SPEC.md §4 requires to be denied, and lsm_set_self_attr (a job has no business relabelling
+    /// itself for the host's LSM). The policy never allows them; a test checks that no rule does.
     /// </summary>
     public static IReadOnlyList<string> MustDeny { get; } =
     [
@@ -68,7 +68,8 @@ public static class DefaultSeccompPolicy
         "process_vm_writev", "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module",
         "clock_settime", "settimeofday", "sethostname", "setdomainname", "reboot", "swapon", "swapoff", "acct",
         "quotactl", "quotactl_fd", "syslog", "iopl", "ioperm", "open_by_handle_at", "pidfd_getfd", "kcmp",
-        "process_madvise", "lookup_dcookie", "fanotify_init", "modify_ldt", "uselib", "vhangup", "_sysctl",
+        "process_madvise", "lookup_dcookie", "fanotify_init", "modify_ldt", "uselib", "vhangup", "_sysctl", "open_tree_attr",
+        "lsm_set_self_attr",
     ];
 
     /// <summary>

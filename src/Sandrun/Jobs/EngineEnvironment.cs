@@ -2,7 +2,7 @@ using Microsoft.Extensions.Options;
 
 namespace Sandrun.Jobs;
 
-/// <summary>What this host offers jobs: installed interpreters, environment templates, GPUs. Looked up once.</summary>
+/// <summary>What this host offers jobs: installed interpreters and environment templates. Looked up once.</summary>
 public sealed class EngineEnvironment
 {
     /// <summary>Looks the host up.</summary>
@@ -13,7 +13,6 @@ public sealed class EngineEnvironment
             .Where(kv => Directory.Exists(kv.Value))
             .ToDictionary(kv => kv.Key, kv => Path.GetFullPath(kv.Value), StringComparer.Ordinal);
         Interpreters = [.. Manifest.Interpreters.All.Where(i => new[] { "/usr/local/bin", "/usr/bin", "/bin" }.Any(d => File.Exists(Path.Combine(d, i))))];
-        GpuCount = Directory.Exists("/dev") ? Directory.GetFiles("/dev", "nvidia*").Count(f => char.IsAsciiDigit(f[^1])) : 0;
     }
 
     /// <summary>Environment templates: name → read-only host directory.</summary>
@@ -21,9 +20,6 @@ public sealed class EngineEnvironment
 
     /// <summary>Interpreters installed on this host.</summary>
     public IReadOnlyList<string> Interpreters { get; }
-
-    /// <summary>NVIDIA devices present.</summary>
-    public int GpuCount { get; }
 
     /// <summary>Where a template appears inside the sandbox.</summary>
     public static string TemplateMountPath(string name) => "/opt/sandrun/environments/" + name;

@@ -83,7 +83,13 @@ public sealed class Job
     /// <summary>Why it failed, or null while unfinished or when completed.</summary>
     public FailureReason? FailureReason => Status == JobStatus.Failed ? Result?.FailureReason ?? Abstractions.FailureReason.SetupError : null;
 
-    /// <summary>Set when the sandbox could not run the job at all.</summary>
+    /// <summary>
+    /// The server's remarks on how the job was run: an optional GPU that was not given, files that could not be
+    /// listed as outputs. Fixed sentences with counts; never job content. Not part of the signed receipt.
+    /// </summary>
+    public IReadOnlyList<string> Notes { get; internal set; } = [];
+
+    /// <summary>Set when the sandbox could not run the job at all, or the server could not finish it (its outputs could not be collected).</summary>
     public string? SetupError { get; internal set; }
 
     /// <summary>Completes when the job reached its final status (or was deleted).</summary>

@@ -36,6 +36,7 @@ public sealed partial class JobEngine : BackgroundService
     private readonly TimeProvider time;
     private readonly ILogger<JobEngine> logger;
     private readonly IResultSigner? signer;
+    private readonly OutputLimits outputLimits;
     private int running;
 
     /// <summary>Creates the engine.</summary>
@@ -54,6 +55,9 @@ public sealed partial class JobEngine : BackgroundService
         this.metrics = metrics;
         this.time = time;
         this.logger = logger;
+
+        // Real content fits in the workspace; the slack is for sparse files, whose apparent size does not count there.
+        outputLimits = OutputLimits.Default with { MaxHashedBytes = 2 * ((long)this.options.Limits.WorkspaceMb << 20) };
         metrics.ObserveQueue(() => queue.Count, () => Volatile.Read(ref running));
         if (this.options.Requirements.AllowNetwork)
         {
@@ -104,7 +108,7 @@ public sealed partial class JobEngine : BackgroundService
             JobManifest manifest;
             try
             {
-                manifest = ManifestParser.Parse(json, new ManifestContext([.. intake.Files.Keys], options.Limits, [.. environment.Templates.Keys], environment.Interpreters, environment.GpuCount));
+                manifest = ManifestParser.Parse(json, new ManifestContext([.. intake.Files.Keys], options.Limits, [.. environment.Templates.Keys], environment.Interpreters));
             }
             catch (ManifestException e)
             {
@@ -116,7 +120,10 @@ public sealed partial class JobEngine : BackgroundService
                 throw new SubmitException(400, "invalid manifest", refusal);
             }
 
-            var job = new Job(id, request.Client, manifest, workspace, intake.Files, Receipts.JobHash.Compute(manifest, intake.Files), time.GetUtcNow());
+            var job = new Job(id, request.Client, manifest, workspace, intake.Files, Receipts.JobHash.Compute(manifest, intake.Files), time.GetUtcNow())
+            {
+                Notes = manifest.Gpu is null ? [] : [GpuRequest.NotGivenNote],
+            };
             store.Add(job);
             if (!queue.TryEnqueue(id, out var position))
             {
@@ -264,16 +271,15 @@ public sealed partial class JobEngine : BackgroundService
             }
 
             job.Log.Complete(result.OutputTruncated);
-            job.Result = result;
             if (result.FailureReason == FailureReason.SetupError && result.Detail is { } detail)
             {
                 job.SetupError ??= detail;
             }
 
-            var globs = m.Outputs.Select(OutputGlob.Parse).ToArray();
-            job.Outputs = OutputCollector.Collect(job.Workspace.Path, job.Inputs,
-                globs.Length == 0 ? null : p => globs.Any(g => g.IsMatch(p)),
-                RequirementsStep.IsInstalled);
+            (var outputs, result) = CollectOutputs(job, result);
+            job.Result = result;
+            job.Outputs = outputs.Files;
+            job.Notes = [.. job.Notes, .. outputs.Notes];
             meter.Report(result.CpuTime);
             job.FinishedAt = time.GetUtcNow();
             job.ExpiresAt ??= job.FinishedAt + (result.Succeeded ? options.Retention.AfterCompletion : options.Retention.AfterFailure);
@@ -302,7 +308,7 @@ public sealed partial class JobEngine : BackgroundService
             job.ExpiresAt ??= job.FinishedAt + options.Retention.AfterFailure;
             job.Status = JobStatus.Failed;
             job.MarkFinished();
-            LogEngineFailure(logger, job.Id, e);
+            LogEngineFailure(logger, job.Id, e.GetType().Name, e.StackTrace);
         }
         finally
         {
@@ -313,6 +319,27 @@ public sealed partial class JobEngine : BackgroundService
                 // Deleted while running.
                 job.Workspace.Dispose();
             }
+        }
+    }
+
+    /// <summary>
+    /// Collects the job's outputs. Whatever the job left in its workspace must not cost it its receipt: should collection
+    /// fail, the job ends failed (setup_error unless the program had already failed) with no outputs, and says why.
+    /// </summary>
+    private (OutputCollection Outputs, SandboxResult Result) CollectOutputs(Job job, SandboxResult result)
+    {
+        var globs = job.Manifest.Outputs.Select(OutputGlob.Parse).ToArray();
+        try
+        {
+            var outputs = OutputCollector.Collect(job.Workspace.Path, job.Inputs, globs.Length == 0 ? null : p => globs.Any(g => g.IsMatch(p)),
+                RequirementsStep.IsInstalled, outputLimits);
+            return (outputs, result);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            job.SetupError ??= "the job's outputs could not be collected";
+            LogCollectionFailed(logger, job.Id, e.GetType().Name);
+            return (new OutputCollection([], []), result.Succeeded ? result with { FailureReason = FailureReason.SetupError } : result);
         }
     }
 
@@ -392,6 +419,10 @@ public sealed partial class JobEngine : BackgroundService
     [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId}: sandbox unavailable: {Reason}")]
     private static partial void LogSandboxUnavailable(ILogger logger, string jobId, string reason);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId}: engine failure while finishing")]
-    private static partial void LogEngineFailure(ILogger logger, string jobId, Exception exception);
+    // Exception messages are not logged: they may name files the job created (SPEC.md §5, no job content in logs).
+    [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId}: engine failure while finishing: {ExceptionType} at {StackTrace}")]
+    private static partial void LogEngineFailure(ILogger logger, string jobId, string exceptionType, string? stackTrace);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId}: its outputs could not be collected: {ExceptionType}")]
+    private static partial void LogCollectionFailed(ILogger logger, string jobId, string exceptionType);
 }

@@ -5,10 +5,8 @@ namespace Sandrun.Manifest;
 /// <param name="Limits">Defaults and maxima for <c>timeout</c>, <c>memory_mb</c> and <c>cpu_seconds</c>.</param>
 /// <param name="Environments">Names of the operator-configured environment templates.</param>
 /// <param name="AvailableInterpreters">Interpreters installed on this host (a subset of <see cref="Interpreters.All"/>).</param>
-/// <param name="HostGpuCount">Number of GPUs on this host; 0 when it has none.</param>
 public sealed record ManifestContext(
     IReadOnlyCollection<string> UploadedFiles,
     LimitOptions Limits,
     IReadOnlyCollection<string> Environments,
-    IReadOnlyCollection<string> AvailableInterpreters,
-    int HostGpuCount);
+    IReadOnlyCollection<string> AvailableInterpreters);

@@ -76,7 +76,7 @@ public static class ManifestParser
             Limit(fields, "timeout", 1, limits.DefaultTimeoutSeconds, limits.MaxTimeoutSeconds, "seconds of wall-clock time"),
             Limit(fields, "memory_mb", MinMemoryMb, limits.DefaultMemoryMb, limits.MaxMemoryMb, "MiB"),
             Limit(fields, "cpu_seconds", 1, limits.DefaultCpuSeconds, limits.MaxCpuSeconds, "CPU seconds"),
-            Gpu(fields, context.HostGpuCount));
+            Gpu(fields));
     }
 
     private static string Entrypoint(Dictionary<string, JsonElement> fields, HashSet<string> uploaded)
@@ -249,7 +249,7 @@ public static class ManifestParser
             : defaultValue;
     }
 
-    private static GpuRequest? Gpu(Dictionary<string, JsonElement> fields, int hostGpuCount)
+    private static GpuRequest? Gpu(Dictionary<string, JsonElement> fields)
     {
         if (!ManifestJson.TryGet(fields, "gpu", out var element))
         {
@@ -264,17 +264,11 @@ public static class ManifestParser
             ManifestJson.TryGet(gpu, "cuda_version", out var cuda) ? Version(cuda, "gpu.cuda_version", 1, 3, "a CUDA version such as 12.2") : null,
             ManifestJson.TryGet(gpu, "compute_capability", out var capability) ? Version(capability, "gpu.compute_capability", 2, 2, "a compute capability such as 8.6") : null);
 
-        if (request.Required && hostGpuCount <= 0)
-        {
-            throw new ManifestException("gpu.required", "no matching GPU on this host: it has no GPU");
-        }
-
-        if (request.Required && request.DeviceId >= hostGpuCount)
-        {
-            throw new ManifestException("gpu.device_id", string.Create(CultureInfo.InvariantCulture, $"no matching GPU on this host: device {request.DeviceId} was requested, the host has {hostGpuCount} (device ids 0 to {hostGpuCount - 1})"));
-        }
-
-        return request;
+        // GPU passthrough (device nodes, device cgroup rules, CUDA_VISIBLE_DEVICES) is not implemented, so no host has
+        // a matching GPU: a job that needs one is refused here rather than run without it.
+        return request.Required
+            ? throw new ManifestException("gpu.required", "this server does not give GPUs to jobs; set gpu.required to false (or leave gpu out) to run without a GPU")
+            : request;
     }
 
     // Dotted numbers only, so a request that no GPU could ever satisfy is caught at submission.

@@ -1,27 +1,46 @@
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
+using Tmds.Linux;
 
 namespace Sandrun.Native;
 
 /// <summary>
 /// The engine's libc calls: the fd-relative ones the workspace writer is built on (every name is a single path
 /// component resolved against a directory fd, so no call walks through a directory or symlink an upload planted)
-/// and openat2/statx for reading what a job left behind.
+/// and openat2/statx for reading what a job left behind. Constants and structures come from Tmds.LibC, which ships
+/// one assembly per architecture (arm64's open flags differ from x86-64's), the same source Sandrun.Linux uses.
 /// </summary>
 internal static partial class Posix
 {
-    public const int O_RDONLY = 0, O_WRONLY = 1, O_CREAT = 0x40, O_EXCL = 0x80, O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000;
-    public const ulong RESOLVE_NO_MAGICLINKS = 0x02, RESOLVE_NO_SYMLINKS = 0x04, RESOLVE_BENEATH = 0x08;
-    public const int AT_SYMLINK_NOFOLLOW = 0x100;
+    // The asm-generic errno values, which x86-64 and arm64 share; constants so that callers can match them in patterns.
     public const int EINTR = 4, EEXIST = 17, ENOTDIR = 20, EFBIG = 27, ENOSPC = 28, ELOOP = 40, EDQUOT = 122;
-    private const uint MFD_CLOEXEC = 1;
 
     // openat2 has the same number on x86-64 and arm64 (the generic table), and none on other architectures here.
     private static readonly long Openat2Number = RuntimeInformation.ProcessArchitecture is Architecture.X64 or Architecture.Arm64 ? 437 : -1;
 
-    // x86-64 uses the generic values; arm64 defines its own.
-    public static readonly int O_DIRECTORY = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 0x4000 : 0x10000;
-    public static readonly int O_NOFOLLOW = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 0x8000 : 0x20000;
+    public static int O_RDONLY => LibC.O_RDONLY;
+
+    public static int O_WRONLY => LibC.O_WRONLY;
+
+    public static int O_CREAT => LibC.O_CREAT;
+
+    public static int O_EXCL => LibC.O_EXCL;
+
+    public static int O_NONBLOCK => LibC.O_NONBLOCK;
+
+    public static int O_CLOEXEC => LibC.O_CLOEXEC;
+
+    public static int O_DIRECTORY => LibC.O_DIRECTORY;
+
+    public static int O_NOFOLLOW => LibC.O_NOFOLLOW;
+
+    public static ulong RESOLVE_NO_MAGICLINKS => LibC.RESOLVE_NO_MAGICLINKS;
+
+    public static ulong RESOLVE_NO_SYMLINKS => LibC.RESOLVE_NO_SYMLINKS;
+
+    public static ulong RESOLVE_BENEATH => LibC.RESOLVE_BENEATH;
+
+    public static int AT_SYMLINK_NOFOLLOW => LibC.AT_SYMLINK_NOFOLLOW;
 
     public static int LastErrno => Marshal.GetLastPInvokeError();
 
@@ -33,23 +52,26 @@ internal static partial class Posix
         Wrap(OpenAtRaw(directory, name, flags, mode));
 
     /// <summary>openat2(2) relative to <paramref name="directory"/>; the handle is invalid on failure.</summary>
-    public static SafeFileHandle OpenAt2(SafeFileHandle directory, string path, int flags, ulong resolve)
+    public static unsafe SafeFileHandle OpenAt2(SafeFileHandle directory, string path, int flags, ulong resolve)
     {
-        var how = new OpenHow { Flags = (ulong)flags, Resolve = resolve };
-        return Wrap((int)Openat2(Openat2Number, directory.DangerousGetHandle(), path, ref how, (nuint)Marshal.SizeOf<OpenHow>()));
+        var how = new open_how { flags = (ulong)flags, resolve = resolve };
+        return Wrap((int)Openat2(Openat2Number, directory.DangerousGetHandle(), path, &how, (nuint)sizeof(open_how)));
     }
 
-    /// <summary>Whether an open file is a regular file (statx on the fd: not a FIFO, device, socket or directory).</summary>
-    public static unsafe bool IsRegularFile(SafeFileHandle handle)
-    {
-        // struct statx: stx_mode is a u16 at offset 28; STATX_TYPE = 1, AT_EMPTY_PATH = 0x1000.
-        const int S_IFMT = 0xF000, S_IFREG = 0x8000;
-        var buffer = stackalloc byte[256];
-        return Statx((int)handle.DangerousGetHandle(), string.Empty, 0x1000, 1, buffer) == 0 && (*(ushort*)(buffer + 28) & S_IFMT) == S_IFREG;
-    }
+    /// <summary>statx(2) of an open file; null when it fails.</summary>
+    public static unsafe FileStatus? Status(SafeFileHandle handle) => Status((int)handle.DangerousGetHandle(), string.Empty, LibC.AT_EMPTY_PATH);
+
+    /// <summary>statx(2) of <paramref name="name"/> in <paramref name="directory"/>, not following a symlink; null when it fails.</summary>
+    public static FileStatus? StatusAt(SafeFileHandle directory, string name) => Status((int)directory.DangerousGetHandle(), name, LibC.AT_SYMLINK_NOFOLLOW);
+
+    /// <summary>
+    /// getdents64(2): fills <paramref name="buffer"/> with the directory's next <c>linux_dirent64</c> records; the
+    /// byte count, 0 at the end, or -1 (see <see cref="LastErrno"/>).
+    /// </summary>
+    public static nint ReadDirectoryEntries(SafeFileHandle directory, Span<byte> buffer) => GetDents64(directory, buffer, (nuint)buffer.Length);
 
     /// <summary>An anonymous RAM-backed file (memfd_create(2)); the handle is invalid on failure.</summary>
-    public static SafeFileHandle MemoryFile(string name) => Wrap(MemfdCreate(name, MFD_CLOEXEC));
+    public static SafeFileHandle MemoryFile(string name) => Wrap(MemfdCreate(name, LibC.MFD_CLOEXEC));
 
     [LibraryImport("libc", EntryPoint = "mkdirat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int MkdirAt(SafeFileHandle directory, string name, int mode);
@@ -89,18 +111,25 @@ internal static partial class Posix
     private static partial int MemfdCreate(string name, uint flags);
 
     [LibraryImport("libc", EntryPoint = "syscall", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial long Openat2(long number, nint dirfd, string path, ref OpenHow how, nuint size);
+    private static unsafe partial long Openat2(long number, nint dirfd, string path, open_how* how, nuint size);
 
     [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static unsafe partial int Statx(int dirfd, string path, int flags, uint mask, byte* buffer);
+    private static unsafe partial int Statx(int dirfd, string path, int flags, uint mask, statx* buffer);
 
-    [StructLayout(LayoutKind.Sequential)]
-    private struct OpenHow
+    private static unsafe FileStatus? Status(int dirfd, string path, int flags)
     {
-        public ulong Flags;
-        public ulong Mode;
-        public ulong Resolve;
+        statx status;
+        if (Statx(dirfd, path, flags, LibC.STATX_TYPE | LibC.STATX_INO | LibC.STATX_SIZE, &status) != 0)
+        {
+            return null;
+        }
+
+        return new FileStatus(
+            (int)(status.stx_mode & LibC.S_IFMT), ((ulong)status.stx_dev_major << 32) | status.stx_dev_minor, status.stx_ino, (long)status.stx_size);
     }
+
+    [LibraryImport("libc", EntryPoint = "getdents64", SetLastError = true)]
+    private static partial nint GetDents64(SafeFileHandle directory, Span<byte> buffer, nuint count);
 
     // On Linux a SafeFileHandle is invalid exactly when the descriptor is negative, i.e. the call failed.
     private static SafeFileHandle Wrap(int fd) => new(fd, ownsHandle: true);

@@ -43,7 +43,7 @@ internal static class BeneathFile
         }
 
         // FIFOs, devices and sockets are not outputs (and reading a FIFO could block forever).
-        if (!Posix.IsRegularFile(handle))
+        if (Posix.Status(handle) is not { IsRegularFile: true })
         {
             handle.Dispose();
             return null;

@@ -3,7 +3,7 @@ using static Sandrun.Tests.Manifest.ManifestTesting;
 
 namespace Sandrun.Tests.Manifest;
 
-/// <summary><c>gpu</c>: the request object, its subfields, and whether this host can satisfy a required GPU.</summary>
+/// <summary><c>gpu</c>: the request object and its subfields; a required GPU is refused (this server gives jobs none).</summary>
 public sealed class GpuFieldTests
 {
     [Fact]
@@ -13,36 +13,29 @@ public sealed class GpuFieldTests
     }
 
     [Fact]
-    public void A_full_request_is_read()
+    public void A_full_optional_request_is_read()
     {
         var gpu = Parse("""
-            {"gpu": {"required": true, "device_id": 1, "min_vram_gb": 7.5, "cuda_version": "12.2.1", "compute_capability": "8.6"}}
-            """, Context(gpus: 2)).Gpu;
+            {"gpu": {"required": false, "device_id": 1, "min_vram_gb": 7.5, "cuda_version": "12.2.1", "compute_capability": "8.6"}}
+            """).Gpu;
 
-        Assert.Equal(new GpuRequest(true, 1, 7.5, "12.2.1", "8.6"), gpu);
+        Assert.Equal(new GpuRequest(false, 1, 7.5, "12.2.1", "8.6"), gpu);
+    }
+
+    [Theory]
+    [InlineData("""{"required": true}""")]
+    [InlineData("""{"required": true, "device_id": 0, "min_vram_gb": 1, "cuda_version": "12.2", "compute_capability": "8.6"}""")]
+    public void A_required_GPU_is_refused_naming_the_field(string request)
+    {
+        var error = AssertField("gpu.required", $$"""{"gpu": {{request}}}""");
+
+        Assert.StartsWith("this server does not give GPUs to jobs", error.Details, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void A_required_GPU_on_a_host_without_one_is_refused()
+    public void An_optional_GPU_is_accepted()
     {
-        var error = AssertField("gpu.required", """{"gpu": {"required": true}}""", Context(gpus: 0));
-
-        Assert.StartsWith("no matching GPU on this host", error.Details, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void A_required_device_the_host_does_not_have_is_refused()
-    {
-        var error = AssertField("gpu.device_id", """{"gpu": {"required": true, "device_id": 2}}""", Context(gpus: 2));
-
-        Assert.StartsWith("no matching GPU on this host", error.Details, StringComparison.Ordinal);
-        Assert.Equal(1, Parse("""{"gpu": {"required": true, "device_id": 1}}""", Context(gpus: 2)).Gpu!.DeviceId);
-    }
-
-    [Fact]
-    public void An_optional_GPU_is_accepted_anywhere()
-    {
-        Assert.False(Parse("""{"gpu": {"required": false, "device_id": 3}}""", Context(gpus: 0)).Gpu!.Required);
+        Assert.False(Parse("""{"gpu": {"required": false, "device_id": 3}}""").Gpu!.Required);
     }
 
     [Theory]
@@ -69,7 +62,7 @@ public sealed class GpuFieldTests
     [InlineData("[0]", "gpu")]
     public void Invalid_requests_name_the_subfield(string value, string field)
     {
-        AssertField(field, $$"""{"gpu": {{value}}}""", Context(gpus: 4));
+        AssertField(field, $$"""{"gpu": {{value}}}""");
     }
 
     [Fact]

@@ -56,14 +56,14 @@ public sealed class ManifestParserTests
     [Fact]
     public void A_full_manifest_is_read_field_by_field()
     {
-        var context = Context(files: ["src/app.py", "requirements.txt", "data.csv"], gpus: 1);
+        var context = Context(files: ["src/app.py", "requirements.txt", "data.csv"]);
 
         var manifest = Parse("""
             {
               "entrypoint": "src/app.py", "interpreter": "python3", "args": ["--n", "3"], "env": {"MODE": "fast"},
               "outputs": ["out/", "*.png"], "environment": "python-data", "requirements": "requirements.txt",
               "timeout": 60, "memory_mb": 256, "cpu_seconds": 30,
-              "gpu": {"required": true, "device_id": 0, "min_vram_gb": 8, "cuda_version": "12.2", "compute_capability": "8.6"}
+              "gpu": {"required": false, "device_id": 0, "min_vram_gb": 8, "cuda_version": "12.2", "compute_capability": "8.6"}
             }
             """, context);
 
@@ -77,7 +77,7 @@ public sealed class ManifestParserTests
         Assert.Equal(60, manifest.TimeoutSeconds);
         Assert.Equal(256, manifest.MemoryMb);
         Assert.Equal(30, manifest.CpuSeconds);
-        Assert.Equal(new GpuRequest(true, 0, 8, "12.2", "8.6"), manifest.Gpu);
+        Assert.Equal(new GpuRequest(false, 0, 8, "12.2", "8.6"), manifest.Gpu);
     }
 
     [Theory]

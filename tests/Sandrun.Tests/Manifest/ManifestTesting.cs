@@ -6,8 +6,8 @@ namespace Sandrun.Tests.Manifest;
 internal static class ManifestTesting
 {
     public static ManifestContext Context(
-        string[]? files = null, LimitOptions? limits = null, string[]? environments = null, string[]? interpreters = null, int gpus = 0) =>
-        new(files ?? ["main.py"], limits ?? new LimitOptions(), environments ?? ["python-data", "node-web"], interpreters ?? [.. Interpreters.All], gpus);
+        string[]? files = null, LimitOptions? limits = null, string[]? environments = null, string[]? interpreters = null) =>
+        new(files ?? ["main.py"], limits ?? new LimitOptions(), environments ?? ["python-data", "node-web"], interpreters ?? [.. Interpreters.All]);
 
     public static JobManifest Parse(string? json, ManifestContext? context = null) => ManifestParser.Parse(json, context ?? Context());
 

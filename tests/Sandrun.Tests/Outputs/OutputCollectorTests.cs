@@ -22,7 +22,7 @@ public sealed class OutputCollectorTests : IDisposable
         Write("data/changed.csv", "new");
         Write("out/result.txt", "42");
         var inputs = new Dictionary<string, string> { ["main.py"] = Sha("print(1)"), ["data/in.csv"] = Sha("a,b"), ["data/changed.csv"] = Sha("old") };
-        var outputs = OutputCollector.Collect(Ws, inputs, null);
+        var outputs = OutputCollector.Collect(Ws, inputs, null).Files;
         Assert.Equal(["data/changed.csv", "out/result.txt"], outputs.Select(o => o.Path));
         var result = outputs[1];
         Assert.Equal(2, result.SizeBytes);
@@ -37,7 +37,7 @@ public sealed class OutputCollectorTests : IDisposable
         Write("main.py", "x");
         Write("a.csv", "1");
         Write("d/b.csv", "2");
-        var outputs = OutputCollector.Collect(Ws, new Dictionary<string, string> { ["main.py"] = Sha("x") }, p => p.EndsWith(".csv", StringComparison.Ordinal) || p == "main.py");
+        var outputs = OutputCollector.Collect(Ws, new Dictionary<string, string> { ["main.py"] = Sha("x") }, p => p.EndsWith(".csv", StringComparison.Ordinal) || p == "main.py").Files;
         Assert.Equal(["a.csv", "d/b.csv", "main.py"], outputs.Select(o => o.Path));
     }
 
@@ -49,8 +49,8 @@ public sealed class OutputCollectorTests : IDisposable
         Write("out.txt", "made");
         var inputs = new Dictionary<string, string> { ["main.py"] = Sha("x") };
         static bool Installed(string p) => p.StartsWith(".sandrun/", StringComparison.Ordinal);
-        Assert.Equal(["out.txt"], OutputCollector.Collect(Ws, inputs, null, Installed).Select(o => o.Path));
-        Assert.Equal([".sandrun/python/dep.py"], OutputCollector.Collect(Ws, inputs, p => p.EndsWith(".py", StringComparison.Ordinal) && p != "main.py", Installed).Select(o => o.Path));
+        Assert.Equal(["out.txt"], OutputCollector.Collect(Ws, inputs, null, Installed).Files.Select(o => o.Path));
+        Assert.Equal([".sandrun/python/dep.py"], OutputCollector.Collect(Ws, inputs, p => p.EndsWith(".py", StringComparison.Ordinal) && p != "main.py", Installed).Files.Select(o => o.Path));
     }
 
     [Fact]
@@ -64,7 +64,7 @@ public sealed class OutputCollectorTests : IDisposable
         File.CreateSymbolicLink(Path.Combine(Ws, "rel.txt"), "../secret.txt");
         Directory.CreateSymbolicLink(Path.Combine(Ws, "dirlink"), Path.Combine(parent, "hostdir"));
         Write("real.txt", "ok");
-        var outputs = OutputCollector.Collect(Ws, new Dictionary<string, string>(), null);
+        var outputs = OutputCollector.Collect(Ws, new Dictionary<string, string>(), null).Files;
         Assert.Equal(["real.txt"], outputs.Select(o => o.Path));
     }
 
@@ -82,18 +82,6 @@ public sealed class OutputCollectorTests : IDisposable
         using var ok = BeneathFile.OpenRegularFile(root, "fine.txt");
         Assert.NotNull(ok);
     }
-
-    [Fact]
-    public void Fifos_are_not_outputs_and_do_not_block()
-    {
-        Assert.Equal(0, Mkfifo(Path.Combine(Ws, "pipe"), 0x1a4));
-        Write("a.txt", "a");
-        var outputs = OutputCollector.Collect(Ws, new Dictionary<string, string>(), null);
-        Assert.Equal(["a.txt"], outputs.Select(o => o.Path));
-    }
-
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "mkfifo")]
-    private static extern int Mkfifo(string path, int mode);
 
     private void Write(string relative, string content)
     {
