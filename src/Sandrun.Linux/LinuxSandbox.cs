@@ -215,10 +215,13 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
 
         using var cgroup = rt.Cgroups.Take();
         cgroup.Apply(spec.Limits);
+
+        // A step with egress joins its own namespace, whose only way out is its proxy; closed when the step ends.
+        using var egress = spec.Egress.Count == 0 ? null : EgressNamespace.Create(spec.Egress, options.Egress, logger);
         using var fds = ChildPipes.Create(spec.Stdin.Span);
         ClonedChild child;
-        using (var plan = SandboxPlanCompiler.Compile(rt.Table, options, spec, executable, BuildEnvironment(spec), fds.ForChild(rt.InitFd), rt.Features, rt.Seccomp)
-                   .Build(CloneArgsFor(rt, cgroup, spec.Network), rt.Features.UseClone3, spec.Network ? -1 : rt.Netns?.Fd ?? -1, rt.Netns?.HostFd ?? -1, fds.ErrWrite))
+        using (var plan = SandboxPlanCompiler.Compile(rt.Table, options, spec, executable, BuildEnvironment(spec, egress), fds.ForChild(rt.InitFd), rt.Features, rt.Seccomp)
+                   .Build(CloneArgsFor(rt, cgroup, egress is not null), rt.Features.UseClone3, egress?.Fd ?? rt.Netns?.Fd ?? -1, egress?.HostFd ?? rt.Netns?.HostFd ?? -1, fds.ErrWrite))
         {
             child = Spawner.Clone(plan);
             SpawnOutcome outcome;
@@ -283,10 +286,10 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
     private static SandboxResult SetupError(string detail) =>
         new(FailureReason.SetupError, null, null, TimeSpan.Zero, 0, TimeSpan.Zero) { Detail = detail };
 
-    private static CloneArgs CloneArgsFor(Runtime rt, IJobCgroup cgroup, bool hostNetwork)
+    private static CloneArgs CloneArgsFor(Runtime rt, IJobCgroup cgroup, bool joinsEgressNetns)
     {
         var flags = CloneFlags.Vm | CloneFlags.Pidfd | CloneFlags.NewUser | CloneFlags.NewNs | CloneFlags.NewPid | CloneFlags.NewIpc | CloneFlags.NewUts;
-        if (rt.Features.PerJobNetns && !hostNetwork)
+        if (rt.Features.PerJobNetns && !joinsEgressNetns)
         {
             flags |= CloneFlags.NewNet;
         }
@@ -314,7 +317,7 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
         Libc.WriteFile($"/proc/{pid}/gid_map", map);
     }
 
-    private List<string> BuildEnvironment(SandboxSpec spec)
+    private List<string> BuildEnvironment(SandboxSpec spec, EgressNamespace? egress)
     {
         var env = new Dictionary<string, string>(StringComparer.Ordinal)
         {
@@ -325,7 +328,7 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
             ["USER"] = "sandbox",
             ["LOGNAME"] = "sandbox",
         };
-        foreach (var (key, value) in spec.Environment)
+        foreach (var (key, value) in spec.Environment.Concat(egress?.Environment ?? []))
         {
             env[key] = value;
         }

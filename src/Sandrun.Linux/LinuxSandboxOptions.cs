@@ -21,6 +21,9 @@ public sealed class LinuxSandboxOptions
     /// <summary>How jobs are kept off the network.</summary>
     public NetworkIsolation Network { get; set; } = NetworkIsolation.Auto;
 
+    /// <summary>Bounds of the egress proxy of steps that may reach listed endpoints (dependency installs).</summary>
+    public EgressProxyOptions Egress { get; set; } = new();
+
     /// <summary>
     /// Host uid/gid that inside-uid 0 maps to during setup; the job itself runs as inside 65534, mapped to
     /// <c>HostIdBase + 1</c>. Pick a range no host user owns.
