@@ -35,7 +35,8 @@ public sealed record EgressEndpoint
 
     /// <summary>
     /// Parses exactly <c>host:port</c> (<c>[v6]:port</c> for IPv6), as written in configuration and in an HTTP CONNECT
-    /// request; null for anything else (no userinfo, no path, no missing port, no lenient IPv4 forms like <c>127.1</c>).
+    /// request; null for anything else (no userinfo, no path, no missing or zero-padded port, no lenient IPv4 forms like
+    /// <c>127.1</c>).
     /// </summary>
     /// <param name="authority">The text.</param>
     public static EgressEndpoint? TryParse(string? authority)
@@ -78,7 +79,7 @@ public sealed record EgressEndpoint
             }
         }
 
-        return port.Length is >= 1 and <= 5 && port.All(char.IsAsciiDigit) && int.Parse(port, CultureInfo.InvariantCulture) is >= 1 and <= 65535 and var number
+        return port.Length is >= 1 and <= 5 && port[0] != '0' && port.All(char.IsAsciiDigit) && int.Parse(port, CultureInfo.InvariantCulture) is >= 1 and <= 65535 and var number
             && CanonicalHost(host) is { } canonical
             ? new EgressEndpoint(canonical, number)
             : null;

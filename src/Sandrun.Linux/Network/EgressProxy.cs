@@ -16,6 +16,8 @@ namespace Sandrun.Linux.Network;
 internal sealed partial class EgressProxy : IDisposable
 {
     private const int BufferBytes = 16 * 1024;
+    private const int LingerBytes = 256 * 1024;
+    private static readonly TimeSpan LingerTime = TimeSpan.FromSeconds(1);
 
     private readonly Socket listener;
     private readonly HashSet<EgressEndpoint> allowed;
@@ -107,10 +109,7 @@ internal sealed partial class EgressProxy : IDisposable
 
             if (refusal is not null)
             {
-                Interlocked.Increment(ref refusals[(int)refusal.Kind]);
-                LogRefused(logger, refusal.Kind);
-                await client.SendAsync(refusal.Response(), SocketFlags.None, stopping.Token).ConfigureAwait(false);
-                client.Shutdown(SocketShutdown.Both);
+                await RefuseAsync(client, refusal).ConfigureAwait(false);
                 return;
             }
 
@@ -141,6 +140,42 @@ internal sealed partial class EgressProxy : IDisposable
             }
 
             Interlocked.Decrement(ref open);
+        }
+    }
+
+    /// <summary>Counts and answers a refusal, then closes the connection.</summary>
+    private async Task RefuseAsync(Socket client, ProxyRefusal refusal)
+    {
+        Interlocked.Increment(ref refusals[(int)refusal.Kind]);
+        LogRefused(logger, refusal.Kind);
+        await client.SendAsync(refusal.Response(), SocketFlags.None, stopping.Token).ConfigureAwait(false);
+        client.Shutdown(SocketShutdown.Send);
+
+        // Closing with unread input would reset the connection, and the client might lose the answer: read on
+        // briefly and boundedly, discarding, until it hangs up too.
+        using var linger = CancellationTokenSource.CreateLinkedTokenSource(stopping.Token);
+        linger.CancelAfter(LingerTime);
+        var discard = ArrayPool<byte>.Shared.Rent(BufferBytes);
+        try
+        {
+            for (var total = 0; total < LingerBytes;)
+            {
+                var read = await client.ReceiveAsync(discard.AsMemory(), SocketFlags.None, linger.Token).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                total += read;
+            }
+        }
+        catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
+        {
+            // The client neither read nor hung up in time: close anyway.
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(discard);
         }
     }
 
