@@ -1,8 +1,8 @@
 namespace Sandrun.Linux;
 
 /// <summary>
-/// Bounds of the HTTP proxy that is the only way out for a step with egress (<see cref="Abstractions.SandboxSpec.Egress"/>);
-/// configuration section <c>Sandrun:Sandbox:Egress</c>.
+/// Bounds of the HTTP proxy that is the only way out for a step with egress (<see cref="Abstractions.SandboxSpec.Egress"/>),
+/// per step (<see cref="LinuxSandboxOptions.Egress"/>).
 /// </summary>
 public sealed class EgressProxyOptions
 {
