@@ -278,9 +278,14 @@ internal sealed partial class EgressProxy : IDisposable
             await upstream.ConnectAsync(addresses, target.Port, deadline.Token).ConfigureAwait(false);
             return (null, upstream);
         }
-        catch (Exception e) when (e is SocketException or OperationCanceledException && !stopping.IsCancellationRequested)
+        catch (Exception e) when (e is SocketException or OperationCanceledException)
         {
             Close(upstream);
+            if (stopping.IsCancellationRequested)
+            {
+                throw;
+            }
+
             return (new(RefusalKind.Unreachable, "cannot connect to " + target, TimedOut: e is OperationCanceledException), null);
         }
     }

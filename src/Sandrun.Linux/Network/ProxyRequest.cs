@@ -16,8 +16,8 @@ internal sealed class ProxyRequest
 
     private const int MaxHeaders = 100;
 
-    // Hop-by-hop headers (RFC 9110 §7.6.1) and the proxy's own: never passed on to the origin.
-    private static readonly HashSet<string> HopByHop = new(StringComparer.OrdinalIgnoreCase)
+    // Hop-by-hop fields (RFC 9110 §7.6.1), the proxy's own, and Host (set from the URL): never passed on to the origin.
+    private static readonly HashSet<string> NotForwarded = new(StringComparer.OrdinalIgnoreCase)
     {
         "Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authorization", "Proxy-Authenticate", "TE", "Trailer", "Upgrade", "Host",
     };
@@ -63,7 +63,6 @@ internal sealed class ProxyRequest
     /// <summary>Parses a complete head (as delimited by <see cref="HeadLength"/>).</summary>
     public static bool TryParse(ReadOnlySpan<byte> head, [NotNullWhen(true)] out ProxyRequest? request, [NotNullWhen(false)] out ProxyRefusal? refusal)
     {
-        request = null;
         refusal = Parse(head, out request);
         return refusal is null;
     }
@@ -77,7 +76,7 @@ internal sealed class ProxyRequest
         var named = Headers.Where(h => h.Key.Equals("Connection", StringComparison.OrdinalIgnoreCase))
             .SelectMany(h => h.Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
             .ToHashSet(StringComparer.OrdinalIgnoreCase);
-        foreach (var (name, value) in Headers.Where(h => !HopByHop.Contains(h.Key) && !named.Contains(h.Key)))
+        foreach (var (name, value) in Headers.Where(h => !NotForwarded.Contains(h.Key) && !named.Contains(h.Key)))
         {
             head.Append(name).Append(": ").Append(value).Append("\r\n");
         }
