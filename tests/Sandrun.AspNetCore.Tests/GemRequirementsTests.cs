@@ -63,10 +63,7 @@ public sealed class GemRequirementsTests : IDisposable
             ["Gemfile"] = "system('python3', '/workspace/probe.py', exception: true) if ENV['HTTP_PROXY']\nsource 'https://rubygems.org'\ngem 'tinygem', '~> 1.0'\n",
             ["probe.py"] = probe.Script,
         };
-        var id = await server.SubmitOkAsync(files, """{"entrypoint":"main.rb","requirements":"Gemfile"}""");
-        var status = await server.WaitForStatusAsync(id, "completed", "failed");
-        var logs = await server.Client.GetStringAsync($"/logs/{id}?format=text");
-        Assert.True(status.GetProperty("status").GetString() == "completed", logs);
+        var logs = await server.RunToCompletionAsync(files, """{"entrypoint":"main.rb","requirements":"Gemfile"}""");
         Assert.True(requests > 0, "bundler fetched from the gem source");
         Assert.Contains("42\n", logs, StringComparison.Ordinal);
         probe.AssertConfined(logs);

@@ -66,10 +66,7 @@ public sealed class NpmRequirementsTests : IDisposable
             ["package.json"] = """{"name":"job","version":"1.0.0","scripts":{"preinstall":"python3 /workspace/probe.py"},"dependencies":{"tinynpm":"^1.0.0"}}""",
             ["probe.py"] = probe.Script,
         };
-        var id = await server.SubmitOkAsync(files, """{"entrypoint":"index.js","requirements":"package.json"}""");
-        var status = await server.WaitForStatusAsync(id, "completed", "failed");
-        var logs = await server.Client.GetStringAsync($"/logs/{id}?format=text");
-        Assert.True(status.GetProperty("status").GetString() == "completed", logs);
+        var logs = await server.RunToCompletionAsync(files, """{"entrypoint":"index.js","requirements":"package.json"}""");
         Assert.True(requests > 0, "npm fetched from the registry");
         Assert.Contains("42\n", logs, StringComparison.Ordinal);
         probe.AssertConfined(logs);

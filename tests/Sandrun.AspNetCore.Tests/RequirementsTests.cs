@@ -95,10 +95,7 @@ public sealed class RequirementsTests : IDisposable
             ["probepkg/backend.py"] = ProbeBackend,
             ["probe.py"] = probe.Script,
         };
-        var id = await server.SubmitOkAsync(files, """{"entrypoint":"main.py","requirements":"requirements.txt"}""");
-        var status = await server.WaitForStatusAsync(id, "completed", "failed");
-        var logs = await server.Client.GetStringAsync($"/logs/{id}?format=text");
-        Assert.True(status.GetProperty("status").GetString() == "completed", logs);
+        var logs = await server.RunToCompletionAsync(files, """{"entrypoint":"main.py","requirements":"requirements.txt"}""");
         Assert.True(indexRequests > 0, "the install step fetched from the index");
         Assert.Contains("42\njob network: 101\n", logs, StringComparison.Ordinal);
         probe.AssertConfined(logs);
@@ -126,10 +123,7 @@ public sealed class RequirementsTests : IDisposable
         };
 
         // PYTHONPATH is the job's own: the installer never sees it.
-        var id = await server.SubmitOkAsync(files, """{"entrypoint":"main.py","requirements":"requirements.txt","env":{"PYTHONPATH":"/workspace"}}""");
-        var status = await server.WaitForStatusAsync(id, "completed", "failed");
-        var logs = await server.Client.GetStringAsync($"/logs/{id}?format=text");
-        Assert.True(status.GetProperty("status").GetString() == "completed", logs);
+        var logs = await server.RunToCompletionAsync(files, """{"entrypoint":"main.py","requirements":"requirements.txt","env":{"PYTHONPATH":"/workspace"}}""");
         Assert.EndsWith("42 False\n", logs, StringComparison.Ordinal);
     }
 

@@ -66,10 +66,7 @@ public sealed class EgressProxyTests : IDisposable
     public async Task Anything_not_listed_is_refused_with_403_and_never_connected(string line)
     {
         using var proxy = Start();
-        var response = await ExchangeAsync(proxy, Fill(line) + "\r\nHost: x\r\n\r\n");
-        Assert.StartsWith("HTTP/1.1 403 Forbidden\r\n", response, StringComparison.Ordinal);
-        Assert.Equal(1, proxy.Refused(RefusalKind.NotAllowed));
-        Assert.Equal(0, upstream.Accepted);
+        await AssertRefusedAsync(proxy, Fill(line) + "\r\nHost: x\r\n\r\n", "403 Forbidden", RefusalKind.NotAllowed);
         Assert.False(other.Pending());
     }
 
@@ -109,10 +106,7 @@ public sealed class EgressProxyTests : IDisposable
     public async Task Malformed_requests_get_400_and_never_connect(string request)
     {
         using var proxy = Start();
-        var response = await ExchangeAsync(proxy, Fill(request));
-        Assert.StartsWith("HTTP/1.1 400 Bad Request\r\n", response, StringComparison.Ordinal);
-        Assert.Equal(1, proxy.Refused(RefusalKind.Malformed));
-        Assert.Equal(0, upstream.Accepted);
+        await AssertRefusedAsync(proxy, Fill(request), "400 Bad Request", RefusalKind.Malformed);
     }
 
     [Theory]
@@ -127,10 +121,7 @@ public sealed class EgressProxyTests : IDisposable
             request.Append(Filler(i)).Append(": ").Append('a', headerBytes).Append("\r\n");
         }
 
-        var response = await ExchangeAsync(proxy, request.Append("\r\n").ToString());
-        Assert.StartsWith("HTTP/1.1 431 Request Header Fields Too Large\r\n", response, StringComparison.Ordinal);
-        Assert.Equal(1, proxy.Refused(RefusalKind.HeadTooLarge));
-        Assert.Equal(0, upstream.Accepted);
+        await AssertRefusedAsync(proxy, request.Append("\r\n").ToString(), "431 Request Header Fields Too Large", RefusalKind.HeadTooLarge);
     }
 
     [Fact]
@@ -176,9 +167,7 @@ public sealed class EgressProxyTests : IDisposable
         using var first = await ConnectAsync(proxy);
         using var second = await ConnectAsync(proxy);
         await WaitUntilAsync(() => proxy.Connections == 2);
-        var response = await ExchangeAsync(proxy, $"CONNECT 127.0.0.1:{upstream.Port} HTTP/1.1\r\n\r\n");
-        Assert.StartsWith("HTTP/1.1 503 Service Unavailable\r\n", response, StringComparison.Ordinal);
-        Assert.Equal(1, proxy.Refused(RefusalKind.TooManyConnections));
+        await AssertRefusedAsync(proxy, $"CONNECT 127.0.0.1:{upstream.Port} HTTP/1.1\r\n\r\n", "503 Service Unavailable", RefusalKind.TooManyConnections);
     }
 
     [Fact]
@@ -212,10 +201,7 @@ public sealed class EgressProxyTests : IDisposable
             .Where(f => f.Length > 1 && IPAddress.TryParse(f[0], out var a) && IPAddress.IsLoopback(a))
             .SelectMany(f => f.Skip(1)).First(n => n != "localhost");
         using var proxy = Start(extra: [new EgressEndpoint(alias, upstream.Port), new EgressEndpoint("localhost", upstream.Port)]);
-        var refused = await ExchangeAsync(proxy, $"CONNECT {alias}:{upstream.Port} HTTP/1.1\r\n\r\n");
-        Assert.StartsWith("HTTP/1.1 403 Forbidden\r\n", refused, StringComparison.Ordinal);
-        Assert.Equal(1, proxy.Refused(RefusalKind.HostLocal));
-        Assert.Equal(0, upstream.Accepted);
+        await AssertRefusedAsync(proxy, $"CONNECT {alias}:{upstream.Port} HTTP/1.1\r\n\r\n", "403 Forbidden", RefusalKind.HostLocal);
 
         var listed = await ExchangeAsync(proxy, $"GET http://localhost:{upstream.Port}/ HTTP/1.1\r\n\r\n");
         Assert.StartsWith("HTTP/1.1 200 OK", listed, StringComparison.Ordinal);
@@ -238,9 +224,7 @@ public sealed class EgressProxyTests : IDisposable
         var port = ((IPEndPoint)closed.LocalEndpoint).Port;
         closed.Stop();
         using var proxy = Start(extra: [new EgressEndpoint("127.0.0.1", port)]);
-        var response = await ExchangeAsync(proxy, $"CONNECT 127.0.0.1:{port} HTTP/1.1\r\n\r\n");
-        Assert.StartsWith("HTTP/1.1 502 Bad Gateway\r\n", response, StringComparison.Ordinal);
-        Assert.Equal(1, proxy.Refused(RefusalKind.Unreachable));
+        await AssertRefusedAsync(proxy, $"CONNECT 127.0.0.1:{port} HTTP/1.1\r\n\r\n", "502 Bad Gateway", RefusalKind.Unreachable);
     }
 
     [Fact]
@@ -276,6 +260,15 @@ public sealed class EgressProxyTests : IDisposable
 
         var response = await ExchangeAsync(proxy, $"GET http://127.0.0.1:{upstream.Port}/ HTTP/1.1\r\n\r\n");
         Assert.StartsWith("HTTP/1.1 200 OK", response, StringComparison.Ordinal);
+    }
+
+    /// <summary>The proxy answers with <paramref name="statusLine"/>, counts one refusal of <paramref name="kind"/>, and never reached the listed endpoint.</summary>
+    private async Task AssertRefusedAsync(EgressProxy proxy, string request, string statusLine, RefusalKind kind)
+    {
+        var response = await ExchangeAsync(proxy, request);
+        Assert.StartsWith($"HTTP/1.1 {statusLine}\r\n", response, StringComparison.Ordinal);
+        Assert.Equal(1, proxy.Refused(kind));
+        Assert.Equal(0, upstream.Accepted);
     }
 
     private static string Filler(int i) => "X-Filler-" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
