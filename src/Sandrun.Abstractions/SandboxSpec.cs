@@ -29,10 +29,12 @@ public sealed record SandboxSpec(IReadOnlyList<string> Argv, string WorkspaceDir
     public Action<TimeSpan>? CpuProgress { get; init; }
 
     /// <summary>
-    /// Join the host's network (and its DNS configuration) instead of having none. Only for steps an operator
-    /// explicitly trusts with it (e.g. dependency installs when configured); jobs themselves never get it.
+    /// Where the step may connect. Empty (the default): nowhere, no usable network at all. Otherwise the step gets its own
+    /// network namespace whose only way out is an HTTP proxy on its loopback (HTTP_PROXY/HTTPS_PROXY) that connects to
+    /// these endpoints alone; it gets no DNS resolvers (the proxy resolves names). Only for steps an operator trusts with
+    /// it (dependency installs from configured registries); jobs themselves never get it.
     /// </summary>
-    public bool Network { get; init; }
+    public IReadOnlyList<EgressEndpoint> Egress { get; init; } = [];
 }
 
 /// <summary>A host directory exposed read-only inside the sandbox.</summary>

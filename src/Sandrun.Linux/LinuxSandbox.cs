@@ -244,11 +244,14 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
         WorkspaceOwnership.Transfer(spec.WorkspaceDirectory, identity.JobUid, identity.JobUid);
         using var cgroup = rt.Cgroups.Take();
         cgroup.Apply(spec.Limits);
+
+        // A step with egress joins its own namespace, whose only way out is its proxy; closed when the step ends.
+        using var egress = spec.Egress.Count == 0 ? null : EgressNamespace.Create(spec.Egress, options.Egress, logger);
         using var fds = ChildPipes.Create(spec.Stdin.Span);
         ClonedChild child;
         var owner = new CloneOwner(identity.RootUid, rt.Owner.RestoreEuid, rt.Owner.Securebits);
-        using (var plan = SandboxPlanCompiler.Compile(rt.Table, options, spec, executable, BuildEnvironment(spec), fds.ForChild(rt.InitFd, rt.ServerPidfd), rt.Features, rt.Seccomp)
-                   .Build(CloneArgsFor(rt, cgroup, spec.Network), rt.Features.UseClone3, spec.Network ? -1 : rt.Netns?.Fd ?? -1, rt.Netns?.HostFd ?? -1, fds.ErrWrite, owner))
+        using (var plan = SandboxPlanCompiler.Compile(rt.Table, options, spec, executable, BuildEnvironment(spec, egress), fds.ForChild(rt.InitFd, rt.ServerPidfd), rt.Features, rt.Seccomp)
+                   .Build(CloneArgsFor(rt, cgroup, egress is not null), rt.Features.UseClone3, egress?.Fd ?? rt.Netns?.Fd ?? -1, egress?.HostFd ?? rt.Netns?.HostFd ?? -1, fds.ErrWrite, owner))
         {
             child = Spawner.Clone(plan);
             SpawnOutcome outcome;
@@ -319,10 +322,10 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
     private static SandboxResult SetupError(string detail) =>
         new(FailureReason.SetupError, null, null, TimeSpan.Zero, 0, TimeSpan.Zero) { Detail = detail };
 
-    private static CloneArgs CloneArgsFor(Runtime rt, IJobCgroup cgroup, bool hostNetwork)
+    private static CloneArgs CloneArgsFor(Runtime rt, IJobCgroup cgroup, bool joinsEgressNetns)
     {
         var flags = CloneFlags.Vm | CloneFlags.Pidfd | CloneFlags.NewUser | CloneFlags.NewNs | CloneFlags.NewPid | CloneFlags.NewIpc | CloneFlags.NewUts;
-        if (rt.Features.PerJobNetns && !hostNetwork)
+        if (rt.Features.PerJobNetns && !joinsEgressNetns)
         {
             flags |= CloneFlags.NewNet;
         }
@@ -342,7 +345,7 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
         return args;
     }
 
-    private List<string> BuildEnvironment(SandboxSpec spec)
+    private List<string> BuildEnvironment(SandboxSpec spec, EgressNamespace? egress)
     {
         var env = new Dictionary<string, string>(StringComparer.Ordinal)
         {
@@ -353,7 +356,7 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
             ["USER"] = "sandbox",
             ["LOGNAME"] = "sandbox",
         };
-        foreach (var (key, value) in spec.Environment)
+        foreach (var (key, value) in spec.Environment.Concat(egress?.Environment ?? []))
         {
             env[key] = value;
         }

@@ -21,6 +21,9 @@ public sealed class LinuxSandboxOptions
     /// <summary>How jobs are kept off the network.</summary>
     public NetworkIsolation Network { get; set; } = NetworkIsolation.Auto;
 
+    /// <summary>Bounds of the egress proxy of steps that may reach listed endpoints (dependency installs).</summary>
+    public EgressProxyOptions Egress { get; set; } = new();
+
     /// <summary>
     /// Start of the host uid/gid range jobs run as: <c>HostIdBase + 1</c> owns workspaces between runs, and each
     /// running job gets a pair of its own from <c>HostIdBase + 2</c> on (inside uid 0 and the job's 65534), so

@@ -29,8 +29,8 @@ public sealed class SandrunOptions
 }
 
 /// <summary>
-/// Package sources for the requirements install step. Jobs never get network access: each source is an
-/// operator-prepared directory, mounted read-only into the install step's sandbox.
+/// Package sources for the requirements install step: operator-prepared directories mounted read-only into the install
+/// step's sandbox, or (only with <see cref="AllowNetwork"/>) the configured registries. Jobs never get network access.
 /// </summary>
 public sealed class RequirementsOptions
 {
@@ -47,7 +47,10 @@ public sealed class RequirementsOptions
     /// </summary>
     public string? NpmCache { get; set; }
 
-    /// <summary>The registry URL the npm cache was filled from (cache keys include it); never contacted.</summary>
+    /// <summary>
+    /// The npm registry: the one the npm cache was filled from (cache keys include it; offline installs never contact
+    /// it), and the one networked installs use.
+    /// </summary>
     public string NpmRegistry { get; set; } = "https://registry.npmjs.org/";
 
     /// <summary>
@@ -57,14 +60,25 @@ public sealed class RequirementsOptions
     public string? GemCache { get; set; }
 
     /// <summary>
-    /// Let install steps without a configured mirror fetch from the network (PyPI or <see cref="PipIndexUrl"/>,
-    /// <see cref="NpmRegistry"/>, rubygems). Off by default: those steps then share the host's network,
-    /// including anything it can reach. Jobs themselves never have network access.
+    /// Let install steps without a configured mirror fetch from their registry (<see cref="PipIndexUrl"/>,
+    /// <see cref="NpmRegistry"/>, <see cref="GemSource"/>). Off by default. Such a step is still job code in a sandbox
+    /// with the job's limits: it gets its own network namespace whose only way out is a proxy that connects to that
+    /// registry's host:port (for the public registries also their download hosts) and the <see cref="Egress"/> entries,
+    /// and to nothing else (not the host's loopback, not this server). Jobs themselves never have network access.
     /// </summary>
     public bool AllowNetwork { get; set; }
 
-    /// <summary>Package index for networked pip installs (null = pip's default).</summary>
-    public string? PipIndexUrl { get; set; }
+    /// <summary>Package index (PEP 503 simple API) for networked pip installs.</summary>
+    public string PipIndexUrl { get; set; } = "https://pypi.org/simple/";
+
+    /// <summary>Gem source for networked bundler installs; every source a Gemfile names is fetched from here (bundler's <c>mirror.all</c>).</summary>
+    public string GemSource { get; set; } = "https://rubygems.org/";
+
+    /// <summary>
+    /// More <c>host:port</c> endpoints networked install steps may reach besides their registry's own, e.g. the download
+    /// host of a mirror whose index links elsewhere. Empty by default: a mirror's operator lists nothing else.
+    /// </summary>
+    public IList<string> Egress { get; set; } = [];
 }
 
 /// <summary>Per-client-IP quotas (SPEC.md §2).</summary>

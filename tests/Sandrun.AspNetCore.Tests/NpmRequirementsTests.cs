@@ -37,6 +37,41 @@ public sealed class NpmRequirementsTests : IDisposable
         Assert.Equal(["answer.txt"], status.GetProperty("output_files").EnumerateObject().Select(p => p.Name));
     }
 
+    [Fact]
+    public async Task With_network_allowed_npm_reaches_the_configured_registry_and_its_scripts_nothing_else()
+    {
+        var tarball = Package("tinynpm", "1.0.0", "module.exports = () => 42;\n");
+        string? url = null;
+        var requests = 0;
+        var (app, baseUrl) = await LocalHttpServer.StartAsync(app =>
+        {
+            app.Use(async (context, next) =>
+            {
+                Interlocked.Increment(ref requests);
+                await next(context);
+            });
+            MapRegistry(app, "tinynpm", "1.0.0", tarball, () => url!);
+        });
+        await using var registry = app;
+        url = baseUrl + "/";
+        await using var server = await TestServer.StartAsync(o =>
+        {
+            o.Requirements.AllowNetwork = true;
+            o.Requirements.NpmRegistry = url;
+        }, "/run/sandrun-http-npm");
+        using var probe = new EgressProbe(url, server);
+        var files = new Dictionary<string, string>
+        {
+            ["index.js"] = "console.log(require('tinynpm')());\nconsole.log(require('fs').readFileSync('probe.txt', 'utf8'));\n",
+            ["package.json"] = """{"name":"job","version":"1.0.0","scripts":{"preinstall":"python3 /workspace/probe.py"},"dependencies":{"tinynpm":"^1.0.0"}}""",
+            ["probe.py"] = probe.Script,
+        };
+        var logs = await server.RunToCompletionAsync(files, """{"entrypoint":"index.js","requirements":"package.json"}""");
+        Assert.True(requests > 0, "npm fetched from the registry");
+        Assert.Contains("42\n", logs, StringComparison.Ordinal);
+        probe.AssertConfined(logs);
+    }
+
     /// <summary>Serves one package from a registry on 127.0.0.1, runs <c>npm cache add</c>, stops the registry; returns its URL.</summary>
     private async Task<string> FillCacheAsync(string name, string version, string code)
     {

@@ -75,40 +75,89 @@ public sealed class RequirementsTests : IDisposable
     }
 
     [Fact]
-    public async Task With_network_allowed_and_no_mirror_only_the_install_step_reaches_the_network()
+    public async Task With_network_allowed_the_install_step_reaches_the_configured_index_and_nothing_else()
     {
-        // A PEP 503 package index on 127.0.0.1 that counts its requests.
-        var wheel = Wheel("tinypkg", "1.0.0", "def answer():\n    return 42\n");
-        var requests = 0;
-        var sha = Convert.ToHexStringLower(SHA256.HashData(wheel));
-        var (index, url) = await LocalHttpServer.StartAsync(app =>
-        {
-            app.MapGet("/simple/tinypkg/", () =>
-            {
-                Interlocked.Increment(ref requests);
-                return Results.Content($"<a href=\"/files/tinypkg-1.0.0-py3-none-any.whl#sha256={sha}\">tinypkg-1.0.0-py3-none-any.whl</a>", "text/html");
-            });
-            app.MapGet("/files/tinypkg-1.0.0-py3-none-any.whl", () => Results.Bytes(wheel, "application/octet-stream"));
-        });
+        var (index, url) = await StartIndexAsync();
         await using var indexServer = index;
-        var port = new Uri(url).Port;
-
         await using var server = await TestServer.StartAsync(o =>
         {
             o.Requirements.AllowNetwork = true;
             o.Requirements.PipIndexUrl = url + "/simple/";
         }, "/run/sandrun-http-reqs");
+        using var probe = new EgressProbe(url, server);
+
+        // A local project whose in-tree build backend (what setup.py is for setuptools) runs the probe while pip builds it.
         var files = new Dictionary<string, string>
         {
-            ["main.py"] = $"import socket, tinypkg\nprint(tinypkg.answer())\ns = socket.socket()\ns.settimeout(2)\nprint('job network:', s.connect_ex(('127.0.0.1', {port})))\n",
-            ["requirements.txt"] = "tinypkg==1.0.0\n",
+            ["main.py"] = $"import socket, tinypkg, probepkg\nprint(tinypkg.answer())\ns = socket.socket()\ns.settimeout(2)\nprint('job network:', s.connect_ex(('127.0.0.1', {new Uri(url).Port})))\nprint(open('probe.txt').read())\n",
+            ["requirements.txt"] = "tinypkg==1.0.0\n/workspace/probepkg\n",
+            ["probepkg/pyproject.toml"] = "[build-system]\nrequires = []\nbuild-backend = \"backend\"\nbackend-path = [\".\"]\n",
+            ["probepkg/backend.py"] = ProbeBackend,
+            ["probe.py"] = probe.Script,
         };
-        var id = await server.SubmitOkAsync(files, """{"entrypoint":"main.py","requirements":"requirements.txt"}""");
-        var status = await server.WaitForStatusAsync(id, "completed", "failed");
-        var logs = await server.Client.GetStringAsync($"/logs/{id}");
-        Assert.True(status.GetProperty("status").GetString() == "completed", logs);
-        Assert.True(requests > 0, "the install step fetched from the index");
+        var logs = await server.RunToCompletionAsync(files, """{"entrypoint":"main.py","requirements":"requirements.txt"}""");
+        Assert.True(indexRequests > 0, "the install step fetched from the index");
         Assert.Contains("42\njob network: 101\n", logs, StringComparison.Ordinal);
+        probe.AssertConfined(logs);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task An_uploaded_pip_package_does_not_shadow_the_installer(bool networked)
+    {
+        var (index, url) = await StartIndexAsync();
+        await using var indexServer = index;
+        await using var server = await TestServer.StartAsync(o =>
+        {
+            o.Requirements.AllowNetwork = networked;
+            o.Requirements.PipIndexUrl = url + "/simple/";
+            o.Requirements.PipFindLinks = networked ? null : mirror;
+        }, "/run/sandrun-http-reqs");
+        var files = new Dictionary<string, string>
+        {
+            ["main.py"] = "import os, tinypkg\nprint(tinypkg.answer(), os.path.exists('shadowed.txt'))\n",
+            ["requirements.txt"] = "tinypkg==1.0.0\n",
+            ["pip/__init__.py"] = "open('/workspace/shadowed.txt', 'w').write('an uploaded pip ran')\n",
+            ["pip/__main__.py"] = "import pip\n",
+        };
+
+        // PYTHONPATH is the job's own: the installer never sees it.
+        var logs = await server.RunToCompletionAsync(files, """{"entrypoint":"main.py","requirements":"requirements.txt","env":{"PYTHONPATH":"/workspace"}}""");
+        Assert.EndsWith("42 False\n", logs, StringComparison.Ordinal);
+    }
+
+    /// <summary>An in-tree PEP 517 backend that starts /workspace/probe.py, then builds a minimal wheel.</summary>
+    private const string ProbeBackend = """
+        import os, subprocess, zipfile
+        def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+            subprocess.run(['python3', '/workspace/probe.py'], check=True)
+            name = 'probepkg-1.0-py3-none-any.whl'
+            files = {'probepkg/__init__.py': '', 'probepkg-1.0.dist-info/METADATA': 'Metadata-Version: 2.1\nName: probepkg\nVersion: 1.0\n',
+                     'probepkg-1.0.dist-info/WHEEL': 'Wheel-Version: 1.0\nGenerator: probe\nRoot-Is-Purelib: true\nTag: py3-none-any\n'}
+            with zipfile.ZipFile(os.path.join(wheel_directory, name), 'w') as z:
+                for path, text in files.items():
+                    z.writestr(path, text)
+                z.writestr('probepkg-1.0.dist-info/RECORD', ''.join(p + ',,\n' for p in [*files, 'probepkg-1.0.dist-info/RECORD']))
+            return name
+        """;
+
+    private int indexRequests;
+
+    /// <summary>A PEP 503 package index on 127.0.0.1 serving tinypkg and counting its requests.</summary>
+    private async Task<(Microsoft.AspNetCore.Builder.WebApplication App, string Url)> StartIndexAsync()
+    {
+        var wheel = Wheel("tinypkg", "1.0.0", "def answer():\n    return 42\n");
+        var sha = Convert.ToHexStringLower(SHA256.HashData(wheel));
+        return await LocalHttpServer.StartAsync(app =>
+        {
+            app.MapGet("/simple/tinypkg/", () =>
+            {
+                Interlocked.Increment(ref indexRequests);
+                return Results.Content($"<a href=\"/files/tinypkg-1.0.0-py3-none-any.whl#sha256={sha}\">tinypkg-1.0.0-py3-none-any.whl</a>", "text/html");
+            });
+            app.MapGet("/files/tinypkg-1.0.0-py3-none-any.whl", () => Results.Bytes(wheel, "application/octet-stream"));
+        });
     }
 
     /// <summary>A minimal pure-Python wheel (PEP 427): the module, METADATA, WHEEL and a RECORD with hashes.</summary>

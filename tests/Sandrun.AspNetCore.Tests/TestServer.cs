@@ -104,6 +104,16 @@ public sealed class TestServer : IAsyncDisposable
         return JsonDocument.Parse(body).RootElement.GetProperty("job_id").GetString()!;
     }
 
+    /// <summary>Submits, waits for the job to end, asserts it completed; returns its output as text.</summary>
+    public async Task<string> RunToCompletionAsync(IDictionary<string, string> files, string manifest)
+    {
+        var id = await SubmitOkAsync(files, manifest);
+        var status = await WaitForStatusAsync(id, "completed", "failed");
+        var logs = await Client.GetStringAsync($"/logs/{id}?format=text");
+        Assert.True(status.GetProperty("status").GetString() == "completed", logs);
+        return logs;
+    }
+
     public async Task<JsonElement> WaitForStatusAsync(string jobId, params string[] statuses)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);

@@ -64,11 +64,6 @@ internal static class MountPlan
         entries.Add(new TmpfsEntry("/tmp", spec.Limits.TmpBytes, inodes, 0x3ff /* 01777 */, NoExec: false, ReadOnlyAfterSetup: false));
 
         entries.Add(new BindEntry(spec.WorkspaceDirectory, SandboxSpec.WorkspaceMountPath, IsDirectory: true, ReadOnly: false));
-        if (spec.Network && File.Exists("/etc/resolv.conf"))
-        {
-            // Over the snapshot's empty one; only steps with network get the host's resolvers.
-            entries.Add(new BindEntry("/etc/resolv.conf", "/etc/resolv.conf", IsDirectory: false, ReadOnly: true));
-        }
         foreach (var mount in spec.ReadOnlyMounts)
         {
             entries.Add(new BindEntry(mount.HostPath, mount.SandboxPath, IsDirectory: Directory.Exists(mount.HostPath), ReadOnly: true));

@@ -37,6 +37,7 @@ public sealed partial class JobEngine : BackgroundService
     private readonly ILogger<JobEngine> logger;
     private readonly IResultSigner? signer;
     private readonly OutputLimits outputLimits;
+    private readonly RegistryEgress? registries;
     private int running;
 
     /// <summary>Creates the engine.</summary>
@@ -61,7 +62,8 @@ public sealed partial class JobEngine : BackgroundService
         metrics.ObserveQueue(() => queue.Count, () => Volatile.Read(ref running));
         if (this.options.Requirements.AllowNetwork)
         {
-            LogNetworkedInstalls(logger);
+            registries = new RegistryEgress(this.options.Requirements);
+            LogNetworkedInstalls(logger, string.Join(", ", registries.All));
         }
     }
 
@@ -346,7 +348,7 @@ public sealed partial class JobEngine : BackgroundService
     /// <summary>Runs the install step when the manifest has requirements; returns its result only when it failed.</summary>
     private async Task<SandboxResult?> InstallRequirementsAsync(Job job, SandboxLimits limits, CancellationToken stoppingToken)
     {
-        if (RequirementsStep.Spec(job.Manifest, options.Requirements, job.Workspace.Path, limits) is not { } install)
+        if (RequirementsStep.Spec(job.Manifest, options.Requirements, registries, job.Workspace.Path, limits) is not { } install)
         {
             return null;
         }
@@ -410,8 +412,8 @@ public sealed partial class JobEngine : BackgroundService
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} {Status} ({Reason}, exit {ExitCode}): {CpuSeconds:0.###} CPU-s, {MemoryPeak} bytes peak, {WallMs:0} ms wall")]
     private static partial void LogFinished(ILogger logger, string jobId, JobStatus status, FailureReason reason, int? exitCode, double cpuSeconds, long memoryPeak, double wallMs);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Requirements:AllowNetwork is on: dependency install steps without a configured mirror run with the host's network (jobs themselves never do)")]
-    private static partial void LogNetworkedInstalls(ILogger logger);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Requirements:AllowNetwork is on: dependency install steps without a configured mirror may reach {Endpoints} through their egress proxy, nothing else (jobs themselves have no network)")]
+    private static partial void LogNetworkedInstalls(ILogger logger, string endpoints);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} deleted")]
     private static partial void LogDeleted(ILogger logger, string jobId);
