@@ -7,8 +7,9 @@ namespace Sandrun.Tests.Outputs;
 
 /// <summary>
 /// Output collection copes with any tree a job can build: it always returns, lists what it can, and says (with counts,
-/// never names) what it left out.
+/// never names) what it left out. Not run in parallel with other tests: one of them counts this process's open fds.
 /// </summary>
+[Collection(nameof(HostileTreeTests))]
 public sealed class HostileTreeTests : IDisposable
 {
     private readonly string ws = Path.Combine(Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath(), "sandrun-outputs-" + Guid.NewGuid().ToString("N"));
@@ -208,4 +209,10 @@ public sealed class HostileTreeTests : IDisposable
     private OutputCollection Collect(OutputLimits? limits = null) => OutputCollector.Collect(ws, new Dictionary<string, string>(), null, null, limits);
 
     private static string Sha(string s) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(s)));
+}
+
+/// <summary>Runs <see cref="HostileTreeTests"/> alone, so other tests' files do not change its fd counts.</summary>
+[CollectionDefinition(nameof(HostileTreeTests), DisableParallelization = true)]
+public sealed class HostileTreeCollection
+{
 }
