@@ -27,6 +27,7 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
     private readonly ILogger logger;
     private readonly Lazy<Runtime> runtime;
     private const int CgroupPoolSize = 4;
+    private const int NetnsPoolSize = 4;
     private readonly JobThreads threads = new();
 
     /// <summary>Creates the sandbox from options; the host is probed now, set up on first use.</summary>
@@ -56,7 +57,9 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
     public string Describe()
     {
         var rt = GetRuntime();
-        return $"cgroup {rt.Cgroups.Description}, network {(rt.Netns is null ? "per-job namespace" : "shared empty namespace + Landlock scopes")}, seccomp {rt.Seccomp.Length} instructions, {(Capabilities.Clone3 ? "clone3" : "clone")}";
+        var network = (rt.Netns is null ? "fresh namespace per job (created by the clone)" : "fresh namespace per job (pooled)")
+            + (rt.Features.LandlockScopes ? " + Landlock scopes" : string.Empty);
+        return $"cgroup {rt.Cgroups.Description}, network {network}, seccomp {rt.Seccomp.Length} instructions, {(Capabilities.Clone3 ? "clone3" : "clone")}";
     }
 
     /// <summary>Sets everything up now instead of on the first job; throws when the sandbox cannot work here.</summary>
@@ -153,14 +156,7 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
         Directory.CreateDirectory(root);
         File.SetUnixFileMode(root, (UnixFileMode)0x1ed);
 
-        var network = options.Network;
-        if (network == NetworkIsolation.SharedEmptyNamespace && !Capabilities.LandlockScopes)
-        {
-            throw new SandboxUnavailableException(
-                "the shared empty network namespace needs Landlock ABI ≥ 6 to keep jobs' abstract UNIX sockets apart; use Network=PerJobNamespace");
-        }
-
-        var shared = network == NetworkIsolation.SharedEmptyNamespace || (network == NetworkIsolation.Auto && Capabilities.LandlockScopes);
+        var pooled = options.Network == NetworkIsolation.Auto;
         var seccomp = SeccompCompiler.Compile(DefaultSeccompPolicy.Policy, table);
         ICgroupFactory cgroups = options.Cgroups switch
         {
@@ -172,13 +168,13 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
         };
 
         var pool = new CgroupPool(cgroups, CgroupPoolSize); // owns the factory from here on
-        SharedEmptyNetns? netns = null;
+        NetnsPool? netns = null;
         Mounts.EtcSnapshot? etc = null;
         Mounts.DevSnapshot? dev = null;
         Runtime rt;
         try
         {
-            netns = shared ? SharedEmptyNetns.Create() : null;
+            netns = pooled ? NetnsPool.Create(NetnsPoolSize) : null;
             etc = Mounts.EtcSnapshot.Create(options);
             dev = Mounts.DevSnapshot.Create(options.StateDirectory);
             var features = new PlanFeatures(Capabilities.Clone3, cgroups.UsesCloneInto && Capabilities.Clone3, netns is null, Capabilities.LandlockScopes,
@@ -194,7 +190,7 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
             throw;
         }
 
-        LogReady(logger, cgroups.Description, shared ? "shared-empty-netns" : "per-job-netns", seccomp.Length);
+        LogReady(logger, cgroups.Description, pooled ? "pooled-per-job-netns" : "clone-per-job-netns", seccomp.Length);
         foreach (var advice in Capabilities.Advice)
         {
             LogAdvice(logger, advice);
@@ -217,10 +213,12 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
         cgroup.Apply(spec.Limits);
         using var fds = ChildPipes.Create(spec.Stdin.Span);
         ClonedChild child;
+        using var netns = spec.Network ? null : rt.Netns?.Take();
         using (var plan = SandboxPlanCompiler.Compile(rt.Table, options, spec, executable, BuildEnvironment(spec), fds.ForChild(rt.InitFd), rt.Features, rt.Seccomp)
-                   .Build(CloneArgsFor(rt, cgroup, spec.Network), rt.Features.UseClone3, spec.Network ? -1 : rt.Netns?.Fd ?? -1, rt.Netns?.HostFd ?? -1, fds.ErrWrite))
+                   .Build(CloneArgsFor(rt, cgroup, spec.Network), rt.Features.UseClone3, netns?.Fd ?? -1, rt.Netns?.HostFd ?? -1, fds.ErrWrite))
         {
             child = Spawner.Clone(plan);
+            netns?.Dispose(); // the namespace is the child's alone now: it dies with the job
             SpawnOutcome outcome;
             try
             {
@@ -419,5 +417,5 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
     [LoggerMessage(Level = LogLevel.Error, Message = "Sandbox isolation setup failed: {What}")]
     private static partial void LogIsolationFailure(ILogger logger, string what);
 
-    private sealed record Runtime(SyscallTable Table, CgroupPool Cgroups, SharedEmptyNetns? Netns, BpfInstruction[] Seccomp, PlanFeatures Features, int InitFd, Mounts.EtcSnapshot Etc, Mounts.DevSnapshot Dev);
+    private sealed record Runtime(SyscallTable Table, CgroupPool Cgroups, NetnsPool? Netns, BpfInstruction[] Seccomp, PlanFeatures Features, int InitFd, Mounts.EtcSnapshot Etc, Mounts.DevSnapshot Dev);
 }

@@ -58,7 +58,7 @@ public sealed record CapabilityReport
                + "cgroup2 mount, or build the kernel with CONFIG_CGROUP_FAVOR_DYNMODS=y (fork and exit get slightly slower host-wide)"]
             : [];
 
-    /// <summary>Landlock can scope abstract UNIX sockets and signals (ABI ≥ 6).</summary>
+    /// <summary>Landlock can scope abstract UNIX sockets and signals to the job (ABI ≥ 6): defence in depth where present, never required.</summary>
     public bool LandlockScopes => LandlockAbi >= 6;
 
     /// <summary>Every missing requirement, each a sentence naming the feature; empty when the sandbox can run.</summary>
