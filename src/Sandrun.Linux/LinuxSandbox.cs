@@ -120,8 +120,7 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
             runtime.Value.Cgroups.Dispose();
             runtime.Value.Netns?.Dispose();
             Libc.Close(runtime.Value.InitFd);
-            runtime.Value.Etc.Dispose();
-            runtime.Value.Dev.Dispose();
+            runtime.Value.Host.Dispose();
         }
     }
 
@@ -169,24 +168,21 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
 
         var pool = new CgroupPool(cgroups, CgroupPoolSize); // owns the factory from here on
         NetnsPool? netns = null;
-        Mounts.EtcSnapshot? etc = null;
-        Mounts.DevSnapshot? dev = null;
+        Mounts.HostStaging? host = null;
         Runtime rt;
         try
         {
             netns = pooled ? NetnsPool.Create(NetnsPoolSize) : null;
-            etc = Mounts.EtcSnapshot.Create(options);
-            dev = Mounts.DevSnapshot.Create(options.StateDirectory);
+            host = Mounts.HostStaging.Create(options);
             var features = new PlanFeatures(Capabilities.Clone3, cgroups.UsesCloneInto && Capabilities.Clone3, netns is null, Capabilities.LandlockScopes,
-                Capabilities.CapLastCap, Mounts.MountPlan.HostEntries(options, etc.Path, dev.Path));
-            rt = new Runtime(table, pool, netns, seccomp, features, SpawnRoutine.CreateInitMemfd(), etc, dev);
+                Capabilities.CapLastCap, host);
+            rt = new Runtime(table, pool, netns, seccomp, features, SpawnRoutine.CreateInitMemfd(), host);
         }
         catch
         {
             pool.Dispose();
             netns?.Dispose();
-            etc?.Dispose();
-            dev?.Dispose();
+            host?.Dispose();
             throw;
         }
 
@@ -391,9 +387,9 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
             var target = mount.SandboxPath.TrimEnd('/');
             if (!target.StartsWith('/') || target.Split('/').Any(p => p is "." or "..")
                 || reserved.Any(r => target == r || target.StartsWith(r + "/", StringComparison.Ordinal) || r.StartsWith(target + "/", StringComparison.Ordinal) || target.Length == 0)
-                || !Path.IsPathFullyQualified(mount.HostPath) || !Path.Exists(mount.HostPath))
+                || !Path.IsPathFullyQualified(mount.HostPath) || !Directory.Exists(mount.HostPath))
             {
-                throw new ArgumentException($"read-only mount '{mount.HostPath}' -> '{mount.SandboxPath}' is not allowed (absolute, existing, outside system paths)", nameof(spec));
+                throw new ArgumentException($"read-only mount '{mount.HostPath}' -> '{mount.SandboxPath}' is not allowed (an absolute, existing directory, outside system paths)", nameof(spec));
             }
         }
 
@@ -417,5 +413,5 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
     [LoggerMessage(Level = LogLevel.Error, Message = "Sandbox isolation setup failed: {What}")]
     private static partial void LogIsolationFailure(ILogger logger, string what);
 
-    private sealed record Runtime(SyscallTable Table, CgroupPool Cgroups, NetnsPool? Netns, BpfInstruction[] Seccomp, PlanFeatures Features, int InitFd, Mounts.EtcSnapshot Etc, Mounts.DevSnapshot Dev);
+    private sealed record Runtime(SyscallTable Table, CgroupPool Cgroups, NetnsPool? Netns, BpfInstruction[] Seccomp, PlanFeatures Features, int InitFd, Mounts.HostStaging Host);
 }

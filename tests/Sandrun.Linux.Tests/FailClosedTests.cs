@@ -16,6 +16,7 @@ public sealed class FailClosedTests(SandboxFixture f)
         { "cgroups", "cgroup" },
         { "mount_setattr", "mount_setattr" },
         { "close_range", "close_range" },
+        { "overlay", "overlayfs" },
         { "spawn", "spawn routine" },
     };
 
@@ -32,6 +33,7 @@ public sealed class FailClosedTests(SandboxFixture f)
             "cgroups" => probed with { CgroupV1Controllers = false, CgroupV2Controllers = false },
             "mount_setattr" => probed with { MountSetattr = false },
             "close_range" => probed with { CloseRangeCloexec = false },
+            "overlay" => probed with { Overlay = false },
             _ => probed with { SpawnRoutine = false },
         };
         using var sandbox = new LinuxSandbox(new LinuxSandboxOptions(), NullLogger.Instance, report);

@@ -29,6 +29,9 @@ public sealed record CapabilityReport
     /// <summary>mount_setattr (kernel ≥ 5.12), used for recursive read-only binds.</summary>
     public required bool MountSetattr { get; init; }
 
+    /// <summary>overlayfs, through which jobs see host directories without mountinfo naming them (mountable in user namespaces since 5.11).</summary>
+    public required bool Overlay { get; init; }
+
     /// <summary>close_range with CLOSE_RANGE_CLOEXEC (kernel ≥ 5.11).</summary>
     public required bool CloseRangeCloexec { get; init; }
 
@@ -90,6 +93,11 @@ public sealed record CapabilityReport
             if (!MountSetattr)
             {
                 problems.Add("mount_setattr is unavailable (kernel ≥ 5.12 required)");
+            }
+
+            if (!Overlay)
+            {
+                problems.Add("overlayfs is unavailable: jobs see host directories through it so that mountinfo names no host path (CONFIG_OVERLAY_FS)");
             }
 
             if (!CloseRangeCloexec)

@@ -1,0 +1,70 @@
+namespace Sandrun.Linux.Mounts;
+
+/// <summary>
+/// What the sandbox stages on the host once per instance for its jobs' filesystems: the /etc snapshot (and,
+/// on first use, the one with the host's resolvers for steps with network), the /dev snapshot, the /proc masks,
+/// and the runtime entries.
+/// </summary>
+internal sealed class HostStaging : IDisposable
+{
+    private readonly LinuxSandboxOptions options;
+    private readonly EtcSnapshot etc;
+    private readonly Lazy<EtcSnapshot> networkEtc;
+    private readonly DevSnapshot dev;
+
+    private HostStaging(LinuxSandboxOptions options, EtcSnapshot etc, DevSnapshot dev, ProcMasks procMasks)
+    {
+        this.options = options;
+        this.etc = etc;
+        this.dev = dev;
+        ProcMasks = procMasks;
+        networkEtc = new Lazy<EtcSnapshot>(() => EtcSnapshot.Create(this.options, hostResolver: true), LazyThreadSafetyMode.ExecutionAndPublication);
+        Runtime = MountPlan.RuntimeEntries(options);
+    }
+
+    public IReadOnlyList<MountEntry> Runtime { get; }
+
+    public string Dev => dev.Path;
+
+    public ProcMasks ProcMasks { get; }
+
+    /// <summary>The empty directory read-only overlays take as their second layer (overlayfs needs two without an upper one).</summary>
+    public string EmptyLayer => ProcMasks.EmptyDirectory;
+
+    public static HostStaging Create(LinuxSandboxOptions options)
+    {
+        EtcSnapshot? etc = null;
+        DevSnapshot? dev = null;
+        ProcMasks? masks = null;
+        try
+        {
+            StagedTmpfs.Sweep(options.StateDirectory, EtcSnapshot.NetworkPrefix);
+            etc = EtcSnapshot.Create(options, hostResolver: false);
+            dev = DevSnapshot.Create(options.StateDirectory);
+            masks = ProcMasks.Create(options.StateDirectory);
+            return new HostStaging(options, etc, dev, masks);
+        }
+        catch
+        {
+            etc?.Dispose();
+            dev?.Dispose();
+            masks?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The /etc to bind: the jobs' one, or the one with the host's resolvers for steps with network.</summary>
+    public string Etc(bool network) => network ? networkEtc.Value.Path : etc.Path;
+
+    public void Dispose()
+    {
+        etc.Dispose();
+        if (networkEtc.IsValueCreated)
+        {
+            networkEtc.Value.Dispose();
+        }
+
+        dev.Dispose();
+        ProcMasks.Dispose();
+    }
+}
