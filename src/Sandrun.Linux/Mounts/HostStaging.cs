@@ -11,6 +11,7 @@ internal sealed class HostStaging : IDisposable
     private readonly EtcSnapshot etc;
     private readonly Lazy<EtcSnapshot> networkEtc;
     private readonly DevSnapshot dev;
+    private int disposed;
 
     private HostStaging(LinuxSandboxOptions options, EtcSnapshot etc, DevSnapshot dev, ProcMasks procMasks)
     {
@@ -58,6 +59,12 @@ internal sealed class HostStaging : IDisposable
 
     public void Dispose()
     {
+        // The sandbox may be disposed both by its owner and by the DI container.
+        if (Interlocked.Exchange(ref disposed, 1) == 1)
+        {
+            return;
+        }
+
         etc.Dispose();
         if (networkEtc.IsValueCreated)
         {
