@@ -15,12 +15,9 @@ internal sealed class EtcSnapshot : IDisposable
 
     public string Path { get; }
 
-    /// <summary>Prefix of the variant with the host's resolvers, which is staged on first use only.</summary>
-    public const string NetworkPrefix = "netetc";
-
     public static EtcSnapshot Create(LinuxSandboxOptions options, bool hostResolver)
     {
-        var path = StagedTmpfs.Mount(options.StateDirectory, hostResolver ? NetworkPrefix : "etc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=64m,nr_inodes=16384,mode=0755");
+        var path = StagedTmpfs.Mount(options.StateDirectory, hostResolver ? "netetc" : "etc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=64m,nr_inodes=16384,mode=0755");
         try
         {
             Stage(options, path, hostResolver);

@@ -1,25 +1,23 @@
 namespace Sandrun.Linux.Mounts;
 
 /// <summary>
-/// What the sandbox stages on the host once per instance for its jobs' filesystems: the /etc snapshot (and,
-/// on first use, the one with the host's resolvers for steps with network), the /dev snapshot, the /proc masks,
+/// What the sandbox stages on the host once per instance for its jobs' filesystems: the /etc snapshots (the
+/// jobs' one and the one with the host's resolvers for steps with network), the /dev snapshot, the /proc masks,
 /// and the runtime entries.
 /// </summary>
 internal sealed class HostStaging : IDisposable
 {
-    private readonly LinuxSandboxOptions options;
     private readonly EtcSnapshot etc;
-    private readonly Lazy<EtcSnapshot> networkEtc;
+    private readonly EtcSnapshot networkEtc;
     private readonly DevSnapshot dev;
     private int disposed;
 
-    private HostStaging(LinuxSandboxOptions options, EtcSnapshot etc, DevSnapshot dev, ProcMasks procMasks)
+    private HostStaging(LinuxSandboxOptions options, EtcSnapshot etc, EtcSnapshot networkEtc, DevSnapshot dev, ProcMasks procMasks)
     {
-        this.options = options;
         this.etc = etc;
+        this.networkEtc = networkEtc;
         this.dev = dev;
         ProcMasks = procMasks;
-        networkEtc = new Lazy<EtcSnapshot>(() => EtcSnapshot.Create(this.options, hostResolver: true), LazyThreadSafetyMode.ExecutionAndPublication);
         Runtime = MountPlan.RuntimeEntries(options);
     }
 
@@ -35,19 +33,21 @@ internal sealed class HostStaging : IDisposable
     public static HostStaging Create(LinuxSandboxOptions options)
     {
         EtcSnapshot? etc = null;
+        EtcSnapshot? networkEtc = null;
         DevSnapshot? dev = null;
         ProcMasks? masks = null;
         try
         {
-            StagedTmpfs.Sweep(options.StateDirectory, EtcSnapshot.NetworkPrefix);
             etc = EtcSnapshot.Create(options, hostResolver: false);
+            networkEtc = EtcSnapshot.Create(options, hostResolver: true);
             dev = DevSnapshot.Create(options.StateDirectory);
             masks = ProcMasks.Create(options.StateDirectory);
-            return new HostStaging(options, etc, dev, masks);
+            return new HostStaging(options, etc, networkEtc, dev, masks);
         }
         catch
         {
             etc?.Dispose();
+            networkEtc?.Dispose();
             dev?.Dispose();
             masks?.Dispose();
             throw;
@@ -55,7 +55,7 @@ internal sealed class HostStaging : IDisposable
     }
 
     /// <summary>The /etc to bind: the jobs' one, or the one with the host's resolvers for steps with network.</summary>
-    public string Etc(bool network) => network ? networkEtc.Value.Path : etc.Path;
+    public string Etc(bool network) => network ? networkEtc.Path : etc.Path;
 
     public void Dispose()
     {
@@ -66,10 +66,7 @@ internal sealed class HostStaging : IDisposable
         }
 
         etc.Dispose();
-        if (networkEtc.IsValueCreated)
-        {
-            networkEtc.Value.Dispose();
-        }
+        networkEtc.Dispose();
 
         dev.Dispose();
         ProcMasks.Dispose();

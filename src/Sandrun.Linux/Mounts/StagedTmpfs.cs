@@ -11,7 +11,11 @@ internal static class StagedTmpfs
 {
     public static string Mount(string stateDirectory, string prefix, ulong flags, string options)
     {
-        Sweep(stateDirectory, prefix);
+        foreach (var stale in StaleInstances.Find(stateDirectory, prefix))
+        {
+            Unmount(stale);
+        }
+
         var path = StaleInstances.NewPath(stateDirectory, prefix);
         Directory.CreateDirectory(path);
         if (Libc.Mount("tmpfs", path, "tmpfs", flags, options) != 0)
@@ -22,15 +26,6 @@ internal static class StagedTmpfs
         }
 
         return path;
-    }
-
-    /// <summary>Unmounts and removes the <paramref name="prefix"/> tmpfs mounts of servers that no longer run.</summary>
-    public static void Sweep(string stateDirectory, string prefix)
-    {
-        foreach (var stale in StaleInstances.Find(stateDirectory, prefix))
-        {
-            Unmount(stale);
-        }
     }
 
     /// <summary>Detaches the tmpfs (jobs' binds keep it alive as long as they need it) and removes the mount point.</summary>
