@@ -210,11 +210,13 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
         using var fds = ChildPipes.Create(spec.Stdin.Span);
         ClonedChild child;
         using var netns = spec.Network ? null : rt.Netns?.Take();
+        using var mounts = new MountNamespaceHold();
         using (var plan = SandboxPlanCompiler.Compile(rt.Table, options, spec, executable, BuildEnvironment(spec), fds.ForChild(rt.InitFd), rt.Features, rt.Seccomp)
                    .Build(CloneArgsFor(rt, cgroup, spec.Network), rt.Features.UseClone3, netns?.Fd ?? -1, rt.Netns?.HostFd ?? -1, fds.ErrWrite))
         {
             child = Spawner.Clone(plan);
             netns?.Dispose(); // the namespace is the child's alone now: it dies with the job
+            mounts.Hold(child.Pid);
             SpawnOutcome outcome;
             try
             {
