@@ -120,6 +120,27 @@ public sealed partial class HostLeakTests(SandboxFixture f)
             run.Stdout);
     }
 
+    [Theory]
+    [InlineData("/proc/sysrq-trigger")]
+    [InlineData("/proc/sys/kernel/shmmax")]
+    [InlineData("/proc/sys/kernel/domainname")]
+    [InlineData("/proc/sys/net/ipv4/ip_forward")]
+    [InlineData("/proc/sys/vm/drop_caches")]
+    [InlineData("/proc/irq/default_smp_affinity")]
+    public async Task Paths_runtimes_bind_read_only_are_not_writable_without_a_bind(string path)
+    {
+        // runc binds /proc/sys, sysrq-trigger, irq, bus and fs read-only for root in the container; the job is
+        // no one's root here (uid 65534, no capabilities), so the kernel's ownership checks already refuse.
+        var run = await f.PythonAsync($$"""
+            import errno
+            try:
+                open('{{path}}', 'w').write('1\n'); print('WROTE')
+            except OSError as e:
+                print(errno.errorcode[e.errno])
+            """);
+        Assert.Matches(File.Exists(path) ? "^(EACCES|EPERM|EROFS)\n$" : "^ENOENT\n$", run.Stdout);
+    }
+
     [Fact]
     public void Staging_mounts_left_by_a_dead_server_are_unmounted_and_removed()
     {
