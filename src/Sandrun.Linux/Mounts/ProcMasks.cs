@@ -1,17 +1,21 @@
 using System.Globalization;
+using Sandrun.Linux.Native;
 
 namespace Sandrun.Linux.Mounts;
 
 /// <summary>
 /// What a job's /proc hides: runc's masked paths, plus what identifies the host (its kernel command line, disks,
-/// swap, key users, boot id and memory). Each masked path gets a read-only bind of a file staged here, in a tmpfs
-/// of its own (<see cref="StagedTmpfs"/>): an empty file or directory, a boot_id random per sandbox instance, and
-/// a meminfo that shows the job's memory limit as MemTotal (one per distinct limit, staged on first use and kept,
-/// as LXCFS does), because Node's os.totalmem(), psutil and friends read it. Only paths this kernel has are masked.
+/// swap, key users, boot id and memory). Each masked path gets a bind of a file staged here, in a tmpfs of its own
+/// (<see cref="StagedTmpfs"/>): an empty file or directory, a boot_id random per sandbox instance, and a meminfo
+/// that shows the job's memory limit as MemTotal (one per distinct limit, staged on first use and kept, as LXCFS
+/// does), because Node's os.totalmem(), psutil and friends read it. Only paths this kernel has are masked. The
+/// staging mount is read-only, nosuid, nodev and noexec, so each bind inherits that and needs no second syscall;
+/// new meminfo files are written through a detached writable copy of the mount that only this class holds.
 /// </summary>
 internal sealed class ProcMasks : IDisposable
 {
-    private const ulong MS_NOSUID = 2, MS_NODEV = 4, MS_NOEXEC = 8;
+    private const ulong MS_RDONLY = 1, MS_NOSUID = 2, MS_NODEV = 4, MS_NOEXEC = 8, MS_REMOUNT = 32, MS_BIND = 4096;
+    private const uint OPEN_TREE_CLONE = 1, OPEN_TREE_CLOEXEC = 0x80000;
     private const string BootId = "/proc/sys/kernel/random/boot_id";
     private static readonly string[] Directories = ["acpi", "asound", "scsi"];
     private static readonly string[] Files =
@@ -23,11 +27,13 @@ internal sealed class ProcMasks : IDisposable
     private readonly Lock gate = new();
     private readonly Dictionary<long, string> meminfo = [];
     private readonly List<MaskEntry> masks;
+    private int writable;
 
-    private ProcMasks(string path, List<MaskEntry> masks)
+    private ProcMasks(string path, List<MaskEntry> masks, int writable)
     {
         Path = path;
         this.masks = masks;
+        this.writable = writable;
     }
 
     public string Path { get; }
@@ -52,7 +58,20 @@ internal sealed class ProcMasks : IDisposable
                 .Concat(Files.Where(f => File.Exists("/proc/" + f)).Select(f => new MaskEntry(empty, "/proc/" + f)))
                 .Append(new MaskEntry(bootId, BootId))
                 .ToList();
-            return new ProcMasks(path, masks);
+            var writable = Libc.OpenTree(path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+            if (writable < 0)
+            {
+                throw Libc.Error($"open_tree {path}");
+            }
+
+            if (Libc.Mount(null, path, null, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, null) != 0)
+            {
+                var error = Libc.Error($"make {path} read-only");
+                Libc.Close(writable);
+                throw error;
+            }
+
+            return new ProcMasks(path, masks, writable);
         }
         catch
         {
@@ -64,7 +83,11 @@ internal sealed class ProcMasks : IDisposable
     /// <summary>The masks of a job whose memory limit is <paramref name="memoryBytes"/>.</summary>
     public IEnumerable<MaskEntry> For(long memoryBytes) => masks.Append(new MaskEntry(Meminfo(memoryBytes / 1024), "/proc/meminfo"));
 
-    public void Dispose() => StagedTmpfs.Unmount(Path);
+    public void Dispose()
+    {
+        Libc.CloseQuietly(ref writable);
+        StagedTmpfs.Unmount(Path);
+    }
 
     private string Meminfo(long kilobytes)
     {
@@ -72,8 +95,9 @@ internal sealed class ProcMasks : IDisposable
         {
             if (!meminfo.TryGetValue(kilobytes, out var file))
             {
-                file = System.IO.Path.Combine(Path, string.Create(CultureInfo.InvariantCulture, $"meminfo-{kilobytes}"));
-                Write(file, MeminfoText(kilobytes));
+                var name = string.Create(CultureInfo.InvariantCulture, $"meminfo-{kilobytes}");
+                Write(string.Create(CultureInfo.InvariantCulture, $"/proc/self/fd/{writable}/{name}"), MeminfoText(kilobytes));
+                file = System.IO.Path.Combine(Path, name);
                 meminfo.Add(kilobytes, file);
             }
 

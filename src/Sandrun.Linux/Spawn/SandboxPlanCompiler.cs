@@ -124,9 +124,8 @@ internal static class SandboxPlanCompiler
                         MS_RDONLY | MS_NOSUID | MS_NODEV, b.String(FormattableString.Invariant($"lowerdir=/proc/self/cwd:/proc/self/fd/{emptyLayer}")));
                     break;
                 case MaskEntry mask:
+                    // The bind inherits the staging mount's ro,nosuid,nodev,noexec.
                     b.Step("mount", $"mask {entry.Target}", b.String(mask.Source), b.String(target), StepArg.Null, MS_BIND, StepArg.Null);
-                    b.Step("mount_setattr", $"make the mask of {entry.Target} read-only", AT_FDCWD, b.String(target), 0,
-                        b.Struct(new MountAttr { AttrSet = ATTR_RDONLY | ATTR_NOSUID | ATTR_NODEV | ATTR_NOEXEC }), 32);
                     break;
                 case SymlinkEntry link:
                     b.Step("symlinkat", $"symlink {entry.Target}", b.String(link.LinkTarget), AT_FDCWD, b.String(target));
