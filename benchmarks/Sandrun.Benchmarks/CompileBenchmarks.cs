@@ -15,14 +15,19 @@ public class CompileBenchmarks
     private readonly LinuxSandboxOptions options = new();
     private readonly SandboxSpec spec = new(["/bin/true"], "/tmp", SandboxLimits.Default);
     private BpfInstruction[] seccomp = [];
+    private HostStaging host = null!;
     private PlanFeatures features = null!;
 
     [GlobalSetup]
     public void Setup()
     {
         seccomp = SeccompCompiler.Compile(DefaultSeccompPolicy.Policy);
-        features = new PlanFeatures(true, false, false, true, 40, MountPlan.HostEntries(options, "/run/sandrun/etc", "/run/sandrun/dev"));
+        host = HostStaging.Create(options);
+        features = new PlanFeatures(true, false, false, true, 40, host);
     }
+
+    [GlobalCleanup]
+    public void Cleanup() => host.Dispose();
 
     /// <summary>Once per process.</summary>
     [Benchmark]

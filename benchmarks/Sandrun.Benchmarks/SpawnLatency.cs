@@ -9,7 +9,8 @@ using Sandrun.Linux.Workspace;
 namespace Sandrun.Benchmarks;
 
 /// <summary>
-/// Start→exit→reaped latency of /bin/true: Sandrun with full isolation (both network modes), a bare
+/// Start→exit→reaped latency of /bin/true: Sandrun with full isolation (its fresh per-job network namespace
+/// taken from the pool, and created by the clone), a bare
 /// fork+exec (Process.Start), and bwrap with equivalent isolation — all measured in the same run and
 /// reported as ratios. Variants run in alternating blocks rather than strictly interleaved: a per-job
 /// netns is torn down asynchronously by the kernel, and that work would otherwise be billed to the next
@@ -28,16 +29,16 @@ internal static class SpawnLatency
     public static async Task<int> RunAsync(string[] args)
     {
         var iterations = args.Length >= 2 && args[0] == "--iterations" ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1000;
-        using var shared = new LinuxSandbox(Options.Create(new LinuxSandboxOptions { Network = NetworkIsolation.SharedEmptyNamespace }), NullLogger<LinuxSandbox>.Instance);
+        using var pooled = new LinuxSandbox(Options.Create(new LinuxSandboxOptions { Network = NetworkIsolation.Auto }), NullLogger<LinuxSandbox>.Instance);
         using var perJob = new LinuxSandbox(Options.Create(new LinuxSandboxOptions { Network = NetworkIsolation.PerJobNamespace }), NullLogger<LinuxSandbox>.Instance);
-        using var ws = TmpfsWorkspace.Create(Path.Combine("/run/sandrun/bench", Guid.NewGuid().ToString("n")), 1 << 20, shared.JobHostUid, shared.JobHostGid);
+        using var ws = TmpfsWorkspace.Create(Path.Combine("/run/sandrun/bench", Guid.NewGuid().ToString("n")), 1 << 20, pooled.JobHostUid, pooled.JobHostGid);
         var spec = new SandboxSpec(["/bin/true"], ws.Path, SandboxLimits.Default);
         var hasBwrap = File.Exists("/usr/bin/bwrap");
 
         var variants = new List<(string Name, Func<Task> Run)>
         {
-            ("sandrun (7 ns: shared empty netns)", async () => Record(Check(await shared.RunAsync(spec, NullOutputSink.Instance)))),
-            ("sandrun (7 ns: per-job netns)", async () => _ = Check(await perJob.RunAsync(spec, NullOutputSink.Instance))),
+            ("sandrun (7 ns: pooled per-job netns)", async () => Record(Check(await pooled.RunAsync(spec, NullOutputSink.Instance)))),
+            ("sandrun (7 ns: netns created by the clone)", async () => _ = Check(await perJob.RunAsync(spec, NullOutputSink.Instance))),
             ("bare fork+exec (Process.Start)", () => Exec("/bin/true", [])),
         };
         if (hasBwrap)
@@ -46,7 +47,7 @@ internal static class SpawnLatency
         }
 
         Console.WriteLine($"# /bin/true start→exit latency, {iterations} iterations per variant after {Math.Min(100, iterations)} warm-up, in alternating blocks of 50");
-        Console.WriteLine($"# machine: {Environment.ProcessorCount} CPUs, kernel {File.ReadAllText("/proc/sys/kernel/osrelease").Trim()}, {shared.Describe()}");
+        Console.WriteLine($"# machine: {Environment.ProcessorCount} CPUs, kernel {File.ReadAllText("/proc/sys/kernel/osrelease").Trim()}, {pooled.Describe()}");
         var samples = variants.Select(_ => new List<double>(iterations)).ToArray();
         for (var i = 0; i < Math.Min(100, iterations); i++)
         {
@@ -79,7 +80,7 @@ internal static class SpawnLatency
         }
 
         Console.WriteLine();
-        Console.WriteLine($"sandrun (shared netns) phases, p50 µs: request→init exec {Percentile(SpawnSamples, 50):F0}, payload exec→exit {Percentile(WallSamples, 50):F0}");
+        Console.WriteLine($"sandrun (pooled netns) phases, p50 µs: request→init exec {Percentile(SpawnSamples, 50):F0}, payload exec→exit {Percentile(WallSamples, 50):F0}");
         for (var v = 0; v < 2; v++)
         {
             Console.WriteLine($"{variants[v].Name}: p50 = {p50[v] / p50[2]:F2} × bare exec (target ≤ 2.5)"

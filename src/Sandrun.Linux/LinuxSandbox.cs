@@ -29,6 +29,7 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
     private readonly ILogger logger;
     private readonly Lazy<Runtime> runtime;
     private const int CgroupPoolSize = 4;
+    private const int NetnsPoolSize = 4;
     private readonly JobThreads threads = new();
 
     // A workspace belongs to one run at a time: it is handed to that run's host uid, and two jobs sharing a
@@ -65,7 +66,9 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
     public string Describe()
     {
         var rt = GetRuntime();
-        return $"cgroup {rt.Cgroups.Description}, network {(rt.Netns is null ? "per-job namespace" : "shared empty namespace + Landlock scopes")}, seccomp {rt.Seccomp.Length} instructions, {(Capabilities.Clone3 ? "clone3" : "clone")}";
+        var network = (rt.Netns is null ? "fresh namespace per job (created by the clone)" : "fresh namespace per job (pooled)")
+            + (rt.Features.LandlockScopes ? " + Landlock scopes" : string.Empty);
+        return $"cgroup {rt.Cgroups.Description}, network {network}, seccomp {rt.Seccomp.Length} instructions, {(Capabilities.Clone3 ? "clone3" : "clone")}";
     }
 
     /// <summary>Sets everything up now instead of on the first job; throws when the sandbox cannot work here.</summary>
@@ -138,8 +141,7 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
             runtime.Value.Netns?.Dispose();
             Libc.Close(runtime.Value.InitFd);
             Libc.Close(runtime.Value.ServerPidfd);
-            runtime.Value.Etc.Dispose();
-            runtime.Value.Dev.Dispose();
+            runtime.Value.Host.Dispose();
         }
     }
 
@@ -174,14 +176,7 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
         Directory.CreateDirectory(root);
         File.SetUnixFileMode(root, (UnixFileMode)0x1ed);
 
-        var network = options.Network;
-        if (network == NetworkIsolation.SharedEmptyNamespace && !Capabilities.LandlockScopes)
-        {
-            throw new SandboxUnavailableException(
-                "the shared empty network namespace needs Landlock ABI ≥ 6 to keep jobs' abstract UNIX sockets apart; use Network=PerJobNamespace");
-        }
-
-        var shared = network == NetworkIsolation.SharedEmptyNamespace || (network == NetworkIsolation.Auto && Capabilities.LandlockScopes);
+        var pooled = options.Network == NetworkIsolation.Auto;
         var seccomp = SeccompCompiler.Compile(DefaultSeccompPolicy.Policy, table);
         ICgroupFactory cgroups = options.Cgroups switch
         {
@@ -193,18 +188,16 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
         };
 
         var pool = new CgroupPool(cgroups, CgroupPoolSize); // owns the factory from here on
-        SharedEmptyNetns? netns = null;
-        Mounts.EtcSnapshot? etc = null;
-        Mounts.DevSnapshot? dev = null;
+        NetnsPool? netns = null;
+        Mounts.HostStaging? host = null;
         Runtime rt;
         try
         {
-            netns = shared ? SharedEmptyNetns.Create() : null;
-            etc = Mounts.EtcSnapshot.Create(options);
-            dev = Mounts.DevSnapshot.Create(options.StateDirectory);
+            netns = pooled ? NetnsPool.Create(NetnsPoolSize) : null;
+            host = Mounts.HostStaging.Create(options);
             var features = new PlanFeatures(Capabilities.Clone3, cgroups.UsesCloneInto && Capabilities.Clone3, netns is null, Capabilities.LandlockScopes,
-                Capabilities.CapLastCap, Mounts.MountPlan.HostEntries(options, etc.Path, dev.Path));
-            rt = new Runtime(table, pool, netns, seccomp, features, SpawnRoutine.CreateInitMemfd(), etc, dev)
+                Capabilities.CapLastCap, host);
+            rt = new Runtime(table, pool, netns, seccomp, features, SpawnRoutine.CreateInitMemfd(), host)
             {
                 Identities = new JobIdentities(options.HostIdBase),
                 ServerPidfd = ServerProcess.OpenPidfd(),
@@ -215,12 +208,11 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
         {
             pool.Dispose();
             netns?.Dispose();
-            etc?.Dispose();
-            dev?.Dispose();
+            host?.Dispose();
             throw;
         }
 
-        LogReady(logger, cgroups.Description, shared ? "shared-empty-netns" : "per-job-netns", seccomp.Length);
+        LogReady(logger, cgroups.Description, pooled ? "pooled-per-job-netns" : "clone-per-job-netns", seccomp.Length);
         foreach (var advice in Capabilities.Advice)
         {
             LogAdvice(logger, advice);
@@ -250,10 +242,14 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
         using var fds = ChildPipes.Create(spec.Stdin.Span);
         ClonedChild child;
         var owner = new CloneOwner(identity.RootUid, rt.Owner.RestoreEuid, rt.Owner.Securebits);
+        using var netns = egress is not null ? null : rt.Netns?.Take();
+        using var mounts = new MountNamespaceHold();
         using (var plan = SandboxPlanCompiler.Compile(rt.Table, options, spec, executable, BuildEnvironment(spec, egress), fds.ForChild(rt.InitFd, rt.ServerPidfd), rt.Features, rt.Seccomp)
-                   .Build(CloneArgsFor(rt, cgroup, egress is not null), rt.Features.UseClone3, egress?.Fd ?? rt.Netns?.Fd ?? -1, egress?.HostFd ?? rt.Netns?.HostFd ?? -1, fds.ErrWrite, owner))
+                   .Build(CloneArgsFor(rt, cgroup, egress is not null), rt.Features.UseClone3, egress?.Fd ?? netns?.Fd ?? -1, egress?.HostFd ?? rt.Netns?.HostFd ?? -1, fds.ErrWrite, owner))
         {
             child = Spawner.Clone(plan);
+            netns?.Dispose(); // the namespace is the child's alone now: it dies with the job
+            mounts.Hold(child.Pid);
             SpawnOutcome outcome;
             try
             {
@@ -424,9 +420,9 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
             var target = mount.SandboxPath.TrimEnd('/');
             if (!target.StartsWith('/') || target.Split('/').Any(p => p is "." or "..")
                 || reserved.Any(r => target == r || target.StartsWith(r + "/", StringComparison.Ordinal) || r.StartsWith(target + "/", StringComparison.Ordinal) || target.Length == 0)
-                || !Path.IsPathFullyQualified(mount.HostPath) || !Path.Exists(mount.HostPath))
+                || !Path.IsPathFullyQualified(mount.HostPath) || !Directory.Exists(mount.HostPath))
             {
-                throw new ArgumentException($"read-only mount '{mount.HostPath}' -> '{mount.SandboxPath}' is not allowed (absolute, existing, outside system paths)", nameof(spec));
+                throw new ArgumentException($"read-only mount '{mount.HostPath}' -> '{mount.SandboxPath}' is not allowed (an absolute, existing directory, outside system paths)", nameof(spec));
             }
         }
 
@@ -450,7 +446,7 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
     [LoggerMessage(Level = LogLevel.Error, Message = "Sandbox isolation setup failed: {What}")]
     private static partial void LogIsolationFailure(ILogger logger, string what);
 
-    private sealed record Runtime(SyscallTable Table, CgroupPool Cgroups, SharedEmptyNetns? Netns, BpfInstruction[] Seccomp, PlanFeatures Features, int InitFd, Mounts.EtcSnapshot Etc, Mounts.DevSnapshot Dev)
+    private sealed record Runtime(SyscallTable Table, CgroupPool Cgroups, NetnsPool? Netns, BpfInstruction[] Seccomp, PlanFeatures Features, int InitFd, Mounts.HostStaging Host)
     {
         public required JobIdentities Identities { get; init; }
 

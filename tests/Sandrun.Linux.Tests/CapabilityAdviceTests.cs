@@ -50,6 +50,7 @@ public sealed class CapabilityAdviceTests
         Clone3 = true,
         Seccomp = true,
         MountSetattr = true,
+        Overlay = true,
         CloseRangeCloexec = true,
         LandlockAbi = 6,
         CapLastCap = 40,

@@ -17,6 +17,7 @@ public sealed class FailClosedTests(SandboxFixture f)
         { "mount_setattr", "mount_setattr" },
         { "close_range", "close_range" },
         { "identities", "its own host uid" },
+        { "overlay", "overlayfs" },
         { "spawn", "spawn routine" },
     };
 
@@ -34,6 +35,7 @@ public sealed class FailClosedTests(SandboxFixture f)
             "mount_setattr" => probed with { MountSetattr = false },
             "close_range" => probed with { CloseRangeCloexec = false },
             "identities" => probed with { JobIdentities = false },
+            "overlay" => probed with { Overlay = false },
             _ => probed with { SpawnRoutine = false },
         };
         using var sandbox = new LinuxSandbox(new LinuxSandboxOptions(), NullLogger.Instance, report);

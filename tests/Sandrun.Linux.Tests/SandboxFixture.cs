@@ -24,9 +24,9 @@ public sealed class SandboxFixture : IDisposable
     public TmpfsWorkspace NewWorkspace(long sizeBytes = 16L << 20) =>
         TmpfsWorkspace.Create(Path.Combine("/run/sandrun-tests", Guid.NewGuid().ToString("n")), sizeBytes, Sandbox.JobHostUid, Sandbox.JobHostGid);
 
-    /// <summary>Runs argv in a fresh workspace holding <paramref name="files"/>.</summary>
+    /// <summary>Runs argv in a fresh workspace holding <paramref name="files"/>, on the shared sandbox unless another is given.</summary>
     public async Task<JobRun> RunAsync(string[] argv, IDictionary<string, string>? files = null, SandboxLimits? limits = null,
-        string? stdin = null, IReadOnlyDictionary<string, string>? env = null, TmpfsWorkspace? workspace = null)
+        string? stdin = null, IReadOnlyDictionary<string, string>? env = null, TmpfsWorkspace? workspace = null, LinuxSandbox? sandbox = null)
     {
         var ws = workspace ?? NewWorkspace();
         try
@@ -46,7 +46,7 @@ public sealed class SandboxFixture : IDisposable
                 Environment = env ?? new Dictionary<string, string>(),
             };
             using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-            var result = await Sandbox.RunAsync(spec, sink).WaitAsync(timeout.Token);
+            var result = await (sandbox ?? Sandbox).RunAsync(spec, sink).WaitAsync(timeout.Token);
             return new JobRun(result, sink.Stdout, sink.Stderr, sink.StdoutBytes);
         }
         finally

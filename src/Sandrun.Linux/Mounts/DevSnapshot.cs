@@ -3,8 +3,8 @@ using Sandrun.Linux.Native;
 namespace Sandrun.Linux.Mounts;
 
 /// <summary>
-/// The sandbox's /dev, staged once per sandbox instance: a small host tmpfs (mounted without nodev so its
-/// nodes work, noexec, nosuid) holding null, zero, full, random and urandom, plus the fd/stdin/stdout/stderr
+/// The sandbox's /dev, staged once per sandbox instance: a small host tmpfs (<see cref="StagedTmpfs"/>, mounted
+/// without nodev so its nodes work, noexec, nosuid) holding null, zero, full, random and urandom, plus the fd/stdin/stdout/stderr
 /// and shm links. Each job binds it read-only with one mount instead of five device binds.
 /// </summary>
 internal sealed class DevSnapshot : IDisposable
@@ -20,21 +20,7 @@ internal sealed class DevSnapshot : IDisposable
 
     public static DevSnapshot Create(string stateDirectory)
     {
-        foreach (var stale in StaleInstances.Find(stateDirectory, "dev"))
-        {
-            Libc.Umount2(stale, Libc.MNT_DETACH);
-            Directory.Delete(stale, true);
-        }
-
-        var path = StaleInstances.NewPath(stateDirectory, "dev");
-        Directory.CreateDirectory(path);
-        if (Libc.Mount("sandrun-dev", path, "tmpfs", MS_NOSUID | MS_NOEXEC, "size=64k,nr_inodes=64,mode=0755") != 0)
-        {
-            var error = Libc.Error($"mount tmpfs on {path}");
-            Directory.Delete(path);
-            throw error;
-        }
-
+        var path = StagedTmpfs.Mount(stateDirectory, "dev", MS_NOSUID | MS_NOEXEC, "size=64k,nr_inodes=64,mode=0755");
         var snapshot = new DevSnapshot(path);
         try
         {
@@ -73,8 +59,7 @@ internal sealed class DevSnapshot : IDisposable
         }
 
         disposed = true;
-        Libc.Umount2(Path, Libc.MNT_DETACH);
-        Directory.Delete(Path);
+        StagedTmpfs.Unmount(Path);
     }
 
     /// <summary>glibc's makedev for the small numbers used here (major &lt; 4096, minor &lt; 256).</summary>

@@ -1,38 +1,47 @@
 namespace Sandrun.Linux.Mounts;
 
 /// <summary>
-/// The sandbox's /etc, staged once per sandbox instance on the host and bound read-only with a single mount
-/// (a dozen binds per job cost more than everything else in the mount plan). It holds generated
-/// passwd/group/hosts/... and copies of the configured host entries (symlinks kept as symlinks).
+/// The sandbox's /etc, staged once per sandbox instance in a tmpfs of its own (<see cref="StagedTmpfs"/>) and
+/// bound read-only with a single mount (a dozen binds per job cost more than everything else in the mount plan).
+/// It holds generated passwd/group/hosts/... and copies of the configured host entries (symlinks kept as
+/// symlinks); the variant for steps with network also has a copy of the host's resolv.conf, which jobs never get.
 /// Host changes to those entries are picked up when the sandbox is created, not per job.
 /// </summary>
 internal sealed class EtcSnapshot : IDisposable
 {
+    private const ulong MS_NOSUID = 2, MS_NODEV = 4, MS_NOEXEC = 8;
+
     private EtcSnapshot(string path) => Path = path;
 
     public string Path { get; }
 
-    public static EtcSnapshot Create(LinuxSandboxOptions options)
+    public static EtcSnapshot Create(LinuxSandboxOptions options, bool hostResolver)
     {
-        foreach (var stale in StaleInstances.Find(options.StateDirectory, "etc"))
+        var path = StagedTmpfs.Mount(options.StateDirectory, hostResolver ? "netetc" : "etc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=64m,nr_inodes=16384,mode=0755");
+        try
         {
-            Directory.Delete(stale, true);
+            Stage(options, path, hostResolver);
+        }
+        catch
+        {
+            StagedTmpfs.Unmount(path);
+            throw;
         }
 
-        var path = StaleInstances.NewPath(options.StateDirectory, "etc");
-        if (Directory.Exists(path))
-        {
-            Directory.Delete(path, true);
-        }
+        return new EtcSnapshot(path);
+    }
 
-        Directory.CreateDirectory(path);
+    public void Dispose() => StagedTmpfs.Unmount(Path);
+
+    private static void Stage(LinuxSandboxOptions options, string path, bool hostResolver)
+    {
         var hostname = options.Hostname;
         Write(path, "passwd", $"root:x:0:0:root:/root:/usr/sbin/nologin\nsandbox:x:{MountPlan.JobUid}:{MountPlan.JobGid}:sandbox:/tmp:/bin/sh\n");
         Write(path, "group", $"root:x:0:\nsandbox:x:{MountPlan.JobGid}:\n");
         Write(path, "hostname", hostname + "\n");
         Write(path, "hosts", $"127.0.0.1\tlocalhost {hostname}\n::1\tlocalhost\n");
         Write(path, "nsswitch.conf", "passwd: files\ngroup: files\nhosts: files\n");
-        Write(path, "resolv.conf", string.Empty);
+        Write(path, "resolv.conf", hostResolver && File.Exists("/etc/resolv.conf") ? File.ReadAllText("/etc/resolv.conf") : string.Empty);
         foreach (var source in options.EtcPaths)
         {
             if (!source.StartsWith("/etc/", StringComparison.Ordinal) || source.Contains("/../", StringComparison.Ordinal))
@@ -41,17 +50,6 @@ internal sealed class EtcSnapshot : IDisposable
             }
 
             Copy(source, System.IO.Path.Combine(path, source["/etc/".Length..]));
-        }
-
-        File.SetUnixFileMode(path, (UnixFileMode)0x1ed);
-        return new EtcSnapshot(path);
-    }
-
-    public void Dispose()
-    {
-        if (Directory.Exists(Path))
-        {
-            Directory.Delete(Path, true);
         }
     }
 

@@ -8,8 +8,11 @@ internal abstract record MountEntry(string Target);
 /// <summary>A size-capped tmpfs.</summary>
 internal sealed record TmpfsEntry(string Target, long SizeBytes, long Inodes, int Mode, bool NoExec, bool ReadOnlyAfterSetup) : MountEntry(Target);
 
-/// <summary>A bind mount of a host path (directory or file).</summary>
-internal sealed record BindEntry(string Source, string Target, bool IsDirectory, bool ReadOnly, bool Device = false) : MountEntry(Target);
+/// <summary>
+/// A bind mount of a host directory. The staged /etc and /dev and Sandrun's workspaces are tmpfs roots, so
+/// mountinfo shows their root as "/" and nothing of the host path.
+/// </summary>
+internal sealed record BindEntry(string Source, string Target, bool ReadOnly, bool Device = false) : MountEntry(Target);
 
 /// <summary>A fresh procfs of the sandbox's pid namespace.</summary>
 internal sealed record ProcEntry(string Target) : MountEntry(Target);
@@ -18,21 +21,30 @@ internal sealed record ProcEntry(string Target) : MountEntry(Target);
 internal sealed record SymlinkEntry(string LinkTarget, string Target) : MountEntry(Target);
 
 /// <summary>
-/// The sandbox filesystem: a tmpfs root made read-only after setup, read-only binds of the interpreter
-/// runtime (/usr and the /bin, /lib* links or dirs), the staged /etc (<see cref="EtcSnapshot"/>), fresh /proc,
-/// minimal /dev (<see cref="DevSnapshot"/>; /dev/shm points into /tmp), a size-capped /tmp, and the read-write
-/// workspace.
+/// A host directory shown read-only through an overlayfs of its own, mounted by the job: unlike a bind, its
+/// mountinfo entry names neither the host path nor the host's block device, and being fresh per job it shows the
+/// directory as it is now (a long-lived overlay keeps serving files the host has since replaced or removed).
+/// </summary>
+internal sealed record ReadOnlyViewEntry(string Source, string Target) : MountEntry(Target);
+
+/// <summary>A read-only bind of a staged file or directory over an existing path (<see cref="ProcMasks"/>).</summary>
+internal sealed record MaskEntry(string Source, string Target) : MountEntry(Target);
+
+/// <summary>
+/// The sandbox filesystem: a tmpfs root made read-only after setup, read-only views of the interpreter runtime
+/// (/usr and the /bin, /lib* links or dirs), the staged /etc (<see cref="EtcSnapshot"/>), fresh /proc with
+/// <see cref="ProcMasks"/>, minimal /dev (<see cref="DevSnapshot"/>; /dev/shm points into /tmp), a size-capped
+/// /tmp, the read-write workspace and read-only views of the spec's extra directories.
 /// </summary>
 internal static class MountPlan
 {
     public const int JobUid = 65534;
     public const int JobGid = 65534;
 
-    /// <summary>The entries that depend only on the host and options (looked up once, not per job).</summary>
-    public static IReadOnlyList<MountEntry> HostEntries(LinuxSandboxOptions options, string etcSnapshot, string devSnapshot)
+    /// <summary>The runtime entries, which depend only on the host and options (looked up once, not per job).</summary>
+    public static IReadOnlyList<MountEntry> RuntimeEntries(LinuxSandboxOptions options)
     {
         var entries = new List<MountEntry>();
-
         foreach (var path in options.RuntimePaths)
         {
             var info = new FileInfo(path);
@@ -42,31 +54,34 @@ internal static class MountPlan
             }
             else if (Directory.Exists(path))
             {
-                entries.Add(new BindEntry(path, path, IsDirectory: true, ReadOnly: true));
+                entries.Add(new ReadOnlyViewEntry(path, path));
             }
         }
 
-        entries.Add(new BindEntry(etcSnapshot, "/etc", IsDirectory: true, ReadOnly: true));
-        entries.Add(new BindEntry(devSnapshot, "/dev", IsDirectory: true, ReadOnly: true, Device: true));
         return entries;
     }
 
-    public static IReadOnlyList<MountEntry> Create(LinuxSandboxOptions options, IReadOnlyList<MountEntry> hostEntries, SandboxSpec spec)
+    public static IReadOnlyList<MountEntry> Create(LinuxSandboxOptions options, HostStaging host, SandboxSpec spec)
     {
-        var entries = new List<MountEntry>(hostEntries.Count + 20)
+        var entries = new List<MountEntry>(host.Runtime.Count + 30)
         {
             new TmpfsEntry("/", 4L << 20, 4096, 0x1ed /* 0755 */, NoExec: false, ReadOnlyAfterSetup: true),
         };
-        entries.AddRange(hostEntries);
+        entries.AddRange(host.Runtime);
+
+        // No step resolves names itself (install steps reach their registries through a proxy): an empty resolv.conf.
+        entries.Add(new BindEntry(host.Etc(false), "/etc", ReadOnly: true));
+        entries.Add(new BindEntry(host.Dev, "/dev", ReadOnly: true, Device: true));
         entries.Add(new ProcEntry("/proc"));
+        entries.AddRange(host.ProcMasks.For(spec.Limits.MemoryBytes));
 
         var inodes = Math.Max(1024, spec.Limits.TmpBytes / 4096);
         entries.Add(new TmpfsEntry("/tmp", spec.Limits.TmpBytes, inodes, 0x3ff /* 01777 */, NoExec: false, ReadOnlyAfterSetup: false));
 
-        entries.Add(new BindEntry(spec.WorkspaceDirectory, SandboxSpec.WorkspaceMountPath, IsDirectory: true, ReadOnly: false));
+        entries.Add(new BindEntry(spec.WorkspaceDirectory, SandboxSpec.WorkspaceMountPath, ReadOnly: false));
         foreach (var mount in spec.ReadOnlyMounts)
         {
-            entries.Add(new BindEntry(mount.HostPath, mount.SandboxPath, IsDirectory: Directory.Exists(mount.HostPath), ReadOnly: true));
+            entries.Add(new ReadOnlyViewEntry(mount.HostPath, mount.SandboxPath));
         }
 
         return entries;

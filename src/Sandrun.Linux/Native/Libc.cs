@@ -136,6 +136,16 @@ internal static unsafe partial class Libc
         }
     }
 
+    /// <summary>open_tree(2) relative to the cwd (e.g. with OPEN_TREE_CLONE: a detached copy of the mount at <paramref name="path"/>).</summary>
+    public static int OpenTree(string path, uint flags)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(path + "\0");
+        fixed (byte* p = bytes)
+        {
+            return (int)Syscall(Syscalls.SyscallTable.Current!["open_tree"], -100 /* AT_FDCWD */, (long)p, flags, 0, 0, 0);
+        }
+    }
+
     /// <summary>Writes all of <paramref name="data"/> to a file in one write (cgroupfs/procfs control files).</summary>
     /// <param name="path">The file.</param>
     /// <param name="data">ASCII text.</param>

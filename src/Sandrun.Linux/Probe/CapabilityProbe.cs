@@ -25,6 +25,7 @@ public static class CapabilityProbe
             Seccomp = (ReadTrimmed("/proc/sys/kernel/seccomp/actions_avail") ?? string.Empty).Split(' ') is var actions
                       && actions.Contains("kill_process") && actions.Contains("errno"),
             MountSetattr = table is not null && Rejects(table["mount_setattr"], -1, 0),
+            Overlay = (ReadTrimmed("/proc/filesystems") ?? string.Empty).Split('\n').Any(l => l.EndsWith("\toverlay", StringComparison.Ordinal)),
             CloseRangeCloexec = table is not null && Libc.Syscall(table["close_range"], uint.MaxValue, uint.MaxValue, 4, 0, 0, 0) == 0,
             JobIdentities = table is not null && CanSwitchIdentity(table),
             LandlockAbi = table is null ? 0 : (int)Math.Max(0, Libc.Syscall(table["landlock_create_ruleset"], 0, 0, 1, 0, 0, 0)),

@@ -29,6 +29,9 @@ public sealed record CapabilityReport
     /// <summary>mount_setattr (kernel ≥ 5.12), used for recursive read-only binds.</summary>
     public required bool MountSetattr { get; init; }
 
+    /// <summary>overlayfs, through which jobs see host directories without mountinfo naming them (mountable in user namespaces since 5.11).</summary>
+    public required bool Overlay { get; init; }
+
     /// <summary>close_range with CLOSE_RANGE_CLOEXEC (kernel ≥ 5.11).</summary>
     public required bool CloseRangeCloexec { get; init; }
 
@@ -64,7 +67,7 @@ public sealed record CapabilityReport
                + "cgroup2 mount, or build the kernel with CONFIG_CGROUP_FAVOR_DYNMODS=y (fork and exit get slightly slower host-wide)"]
             : [];
 
-    /// <summary>Landlock can scope abstract UNIX sockets and signals (ABI ≥ 6).</summary>
+    /// <summary>Landlock can scope abstract UNIX sockets and signals to the job (ABI ≥ 6): defence in depth where present, never required.</summary>
     public bool LandlockScopes => LandlockAbi >= 6;
 
     /// <summary>Every missing requirement, each a sentence naming the feature; empty when the sandbox can run.</summary>
@@ -96,6 +99,11 @@ public sealed record CapabilityReport
             if (!MountSetattr)
             {
                 problems.Add("mount_setattr is unavailable (kernel ≥ 5.12 required)");
+            }
+
+            if (!Overlay)
+            {
+                problems.Add("overlayfs is unavailable: jobs see host directories through it so that mountinfo names no host path (CONFIG_OVERLAY_FS)");
             }
 
             if (!CloseRangeCloexec)

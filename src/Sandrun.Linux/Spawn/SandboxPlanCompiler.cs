@@ -13,7 +13,7 @@ internal readonly record struct ChildFds(int Stdin, int Stdout, int Stderr, int 
 }
 
 /// <summary>Host facts that change the plan's shape.</summary>
-internal sealed record PlanFeatures(bool UseClone3, bool CgroupIntoClone, bool PerJobNetns, bool LandlockScopes, int CapLastCap, IReadOnlyList<MountEntry> HostMounts);
+internal sealed record PlanFeatures(bool UseClone3, bool CgroupIntoClone, bool PerJobNetns, bool LandlockScopes, int CapLastCap, HostStaging Host);
 
 /// <summary>
 /// Compiles a job (spec + mount plan + policy) into the child's syscall list, in the order the research
@@ -28,8 +28,9 @@ internal static class SandboxPlanCompiler
     private const long MS_RDONLY = 1, MS_NOSUID = 2, MS_NODEV = 4, MS_NOEXEC = 8, MS_BIND = 4096, MS_REC = 16384, MS_PRIVATE = 1 << 18;
     private const ulong ATTR_RDONLY = 1, ATTR_NOSUID = 2, ATTR_NODEV = 4, ATTR_NOEXEC = 8;
     private const long AT_FDCWD = -100, AT_RECURSIVE = 0x8000, AT_EMPTY_PATH = 0x1000, MNT_DETACH = 2;
-    private const long O_RDONLY = 0, O_CREAT = 0x40, O_CLOEXEC = 0x80000;
-    private const int EEXIST = 17;
+    private const long O_DIRECTORY = 0x10000, O_CLOEXEC = 0x80000, O_PATH = 0x200000;
+    private const int EEXIST = 17, EINVAL = 22;
+    private const int EmptyLayerSlot = 2;
     private const long PR_SET_PDEATHSIG = 1, PR_CAPBSET_DROP = 24, PR_SET_NO_NEW_PRIVS = 38, PR_CAP_AMBIENT = 47, PR_CAP_AMBIENT_CLEAR_ALL = 4;
     private const long RLIMIT_CPU = 0, RLIMIT_FSIZE = 1, RLIMIT_STACK = 3, RLIMIT_CORE = 4, RLIMIT_NPROC = 6, RLIMIT_NOFILE = 7;
     private const long RLIMIT_MEMLOCK = 8, RLIMIT_SIGPENDING = 11, RLIMIT_MSGQUEUE = 12;
@@ -94,9 +95,10 @@ internal static class SandboxPlanCompiler
 
         b.Step("mount", "make / private", StepArg.Null, b.String("/"), StepArg.Null, MS_REC | MS_PRIVATE, StepArg.Null);
 
+        var emptyLayer = EmitOpenEmptyLayer(b, features.Host.EmptyLayer, fds.All.Max() + 1);
         var created = new HashSet<string>(StringComparer.Ordinal) { "/" };
         var readOnlyLater = new List<(string Path, ulong Attr)>();
-        foreach (var entry in MountPlan.Create(options, features.HostMounts, spec))
+        foreach (var entry in MountPlan.Create(options, features.Host, spec))
         {
             var target = entry.Target == "/" ? root : root + entry.Target;
             if (entry.Target != "/")
@@ -122,18 +124,7 @@ internal static class SandboxPlanCompiler
 
                     break;
                 case BindEntry bind:
-                    if (bind.IsDirectory)
-                    {
-                        EmitMkdir(b, target, created, entry.Target);
-                    }
-                    else
-                    {
-                        // Read-only open: the mount point may already exist inside a read-only bind (/etc).
-                        b.Step("openat", $"create mount point {entry.Target}", StepFlags.SaveResult, 0, 0, StepKind.Isolation,
-                            AT_FDCWD, b.String(target), O_RDONLY | O_CREAT | O_CLOEXEC, 0x1a4);
-                        b.Step("close", $"close mount point {entry.Target}", StepArg.Slot(0));
-                    }
-
+                    EmitMkdir(b, target, created, entry.Target);
                     var kind = bind.Source == spec.WorkspaceDirectory ? StepKind.Job : StepKind.Isolation;
                     b.Step("mount", $"bind {bind.Source} to {entry.Target}", StepFlags.None, 0, 0, kind,
                         b.String(bind.Source), b.String(target), StepArg.Null, MS_BIND | MS_REC, StepArg.Null);
@@ -144,6 +135,17 @@ internal static class SandboxPlanCompiler
                 case ProcEntry:
                     EmitMkdir(b, target, created, entry.Target);
                     b.Step("mount", "mount /proc", b.String("proc"), b.String(target), b.String("proc"), MS_NOSUID | MS_NODEV | MS_NOEXEC, StepArg.Null);
+                    break;
+                case ReadOnlyViewEntry view:
+                    // Named through the child's cwd and fd, the layers show up as /proc/self/... in mountinfo.
+                    EmitMkdir(b, target, created, entry.Target);
+                    b.Step("chdir", $"enter {view.Source} to show it at {entry.Target}", b.String(view.Source));
+                    b.Step("mount", $"mount a read-only view of {view.Source} on {entry.Target}", b.String("overlay"), b.String(target), b.String("overlay"),
+                        MS_RDONLY | MS_NOSUID | MS_NODEV, b.String(FormattableString.Invariant($"lowerdir=/proc/self/cwd:/proc/self/fd/{emptyLayer}")));
+                    break;
+                case MaskEntry mask:
+                    // The bind inherits the staging mount's ro,nosuid,nodev,noexec.
+                    b.Step("mount", $"mask {entry.Target}", b.String(mask.Source), b.String(target), StepArg.Null, MS_BIND, StepArg.Null);
                     break;
                 case SymlinkEntry link:
                     b.Step("symlinkat", $"symlink {entry.Target}", b.String(link.LinkTarget), AT_FDCWD, b.String(target));
@@ -245,6 +247,21 @@ internal static class SandboxPlanCompiler
         }
 
         b.Step("close_range", $"close inherited fds from {next}", next, uint.MaxValue, 0);
+    }
+
+    /// <summary>
+    /// Opens the empty directory read-only overlays take as their second layer at fd <paramref name="fd"/>. The
+    /// child opens it itself: overlayfs only takes layers from the mount namespace it is mounted in. The fd is
+    /// close-on-exec.
+    /// </summary>
+    private static int EmitOpenEmptyLayer(PlanBuilder b, string path, int fd)
+    {
+        b.Step("openat", "open the empty overlay layer", StepFlags.SaveResult, EmptyLayerSlot, 0, StepKind.Isolation,
+            AT_FDCWD, b.String(path), O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+
+        // EINVAL: openat already returned that number.
+        b.Step("dup3", $"move the empty overlay layer to fd {fd}", StepFlags.None, 0, EINVAL, StepKind.Isolation, StepArg.Slot(EmptyLayerSlot), fd, O_CLOEXEC);
+        return fd;
     }
 
     private static void EmitParents(PlanBuilder b, string root, string target, HashSet<string> created)

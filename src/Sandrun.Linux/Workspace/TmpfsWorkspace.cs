@@ -30,7 +30,7 @@ public sealed class TmpfsWorkspace : IDisposable
         System.IO.Directory.CreateDirectory(path);
         var inodes = Math.Max(1024, sizeBytes / 4096);
         var data = string.Create(CultureInfo.InvariantCulture, $"size={sizeBytes},nr_inodes={inodes},mode=0700,uid={ownerUid},gid={ownerGid}");
-        if (Libc.Mount("sandrun-ws", path, "tmpfs", MS_NOSUID | MS_NODEV, data) != 0)
+        if (Libc.Mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, data) != 0)
         {
             var error = Libc.Error($"mount tmpfs on {path}");
             System.IO.Directory.Delete(path);
