@@ -145,7 +145,7 @@ public sealed partial class HostLeakTests(SandboxFixture f)
     public void Staging_mounts_left_by_a_dead_server_are_unmounted_and_removed()
     {
         var state = Path.Combine("/run", "sandrun-stale-" + Guid.NewGuid().ToString("n")[..8]);
-        string[] stale = ["etc-999999999-1", "netetc-999999999-2", "dev-999999999-3", "proc-999999999-4"];
+        string[] stale = ["etc-999999999-1", "dev-999999999-3", "proc-999999999-4"];
         foreach (var name in stale)
         {
             var dir = Directory.CreateDirectory(Path.Combine(state, name)).FullName;

@@ -4,7 +4,7 @@ namespace Sandrun.Linux.Mounts;
 /// The sandbox's /etc, staged once per sandbox instance in a tmpfs of its own (<see cref="StagedTmpfs"/>) and
 /// bound read-only with a single mount (a dozen binds per job cost more than everything else in the mount plan).
 /// It holds generated passwd/group/hosts/... and copies of the configured host entries (symlinks kept as
-/// symlinks); the variant for steps with network also has a copy of the host's resolv.conf, which jobs never get.
+/// symlinks) and an empty resolv.conf: no step resolves names itself (an install step's proxy does).
 /// Host changes to those entries are picked up when the sandbox is created, not per job.
 /// </summary>
 internal sealed class EtcSnapshot : IDisposable
@@ -15,12 +15,12 @@ internal sealed class EtcSnapshot : IDisposable
 
     public string Path { get; }
 
-    public static EtcSnapshot Create(LinuxSandboxOptions options, bool hostResolver)
+    public static EtcSnapshot Create(LinuxSandboxOptions options)
     {
-        var path = StagedTmpfs.Mount(options.StateDirectory, hostResolver ? "netetc" : "etc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=64m,nr_inodes=16384,mode=0755");
+        var path = StagedTmpfs.Mount(options.StateDirectory, "etc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=64m,nr_inodes=16384,mode=0755");
         try
         {
-            Stage(options, path, hostResolver);
+            Stage(options, path);
         }
         catch
         {
@@ -33,7 +33,7 @@ internal sealed class EtcSnapshot : IDisposable
 
     public void Dispose() => StagedTmpfs.Unmount(Path);
 
-    private static void Stage(LinuxSandboxOptions options, string path, bool hostResolver)
+    private static void Stage(LinuxSandboxOptions options, string path)
     {
         var hostname = options.Hostname;
         Write(path, "passwd", $"root:x:0:0:root:/root:/usr/sbin/nologin\nsandbox:x:{MountPlan.JobUid}:{MountPlan.JobGid}:sandbox:/tmp:/bin/sh\n");
@@ -41,7 +41,7 @@ internal sealed class EtcSnapshot : IDisposable
         Write(path, "hostname", hostname + "\n");
         Write(path, "hosts", $"127.0.0.1\tlocalhost {hostname}\n::1\tlocalhost\n");
         Write(path, "nsswitch.conf", "passwd: files\ngroup: files\nhosts: files\n");
-        Write(path, "resolv.conf", hostResolver && File.Exists("/etc/resolv.conf") ? File.ReadAllText("/etc/resolv.conf") : string.Empty);
+        Write(path, "resolv.conf", string.Empty);
         foreach (var source in options.EtcPaths)
         {
             if (!source.StartsWith("/etc/", StringComparison.Ordinal) || source.Contains("/../", StringComparison.Ordinal))

@@ -1,21 +1,18 @@
 namespace Sandrun.Linux.Mounts;
 
 /// <summary>
-/// What the sandbox stages on the host once per instance for its jobs' filesystems: the /etc snapshots (the
-/// jobs' one and the one with the host's resolvers for steps with network), the /dev snapshot, the /proc masks,
-/// and the runtime entries.
+/// What the sandbox stages on the host once per instance for its jobs' filesystems: the /etc snapshot, the /dev
+/// snapshot, the /proc masks, and the runtime entries.
 /// </summary>
 internal sealed class HostStaging : IDisposable
 {
     private readonly EtcSnapshot etc;
-    private readonly EtcSnapshot networkEtc;
     private readonly DevSnapshot dev;
     private int disposed;
 
-    private HostStaging(LinuxSandboxOptions options, EtcSnapshot etc, EtcSnapshot networkEtc, DevSnapshot dev, ProcMasks procMasks)
+    private HostStaging(LinuxSandboxOptions options, EtcSnapshot etc, DevSnapshot dev, ProcMasks procMasks)
     {
         this.etc = etc;
-        this.networkEtc = networkEtc;
         this.dev = dev;
         ProcMasks = procMasks;
         Runtime = MountPlan.RuntimeEntries(options);
@@ -33,29 +30,26 @@ internal sealed class HostStaging : IDisposable
     public static HostStaging Create(LinuxSandboxOptions options)
     {
         EtcSnapshot? etc = null;
-        EtcSnapshot? networkEtc = null;
         DevSnapshot? dev = null;
         ProcMasks? masks = null;
         try
         {
-            etc = EtcSnapshot.Create(options, hostResolver: false);
-            networkEtc = EtcSnapshot.Create(options, hostResolver: true);
+            etc = EtcSnapshot.Create(options);
             dev = DevSnapshot.Create(options.StateDirectory);
             masks = ProcMasks.Create(options.StateDirectory);
-            return new HostStaging(options, etc, networkEtc, dev, masks);
+            return new HostStaging(options, etc, dev, masks);
         }
         catch
         {
             etc?.Dispose();
-            networkEtc?.Dispose();
             dev?.Dispose();
             masks?.Dispose();
             throw;
         }
     }
 
-    /// <summary>The /etc to bind: the jobs' one, or the one with the host's resolvers for steps with network.</summary>
-    public string Etc(bool network) => network ? networkEtc.Path : etc.Path;
+    /// <summary>The /etc to bind. It has an empty resolv.conf: no step resolves names itself (an install step's proxy does).</summary>
+    public string Etc => etc.Path;
 
     public void Dispose()
     {
@@ -66,8 +60,6 @@ internal sealed class HostStaging : IDisposable
         }
 
         etc.Dispose();
-        networkEtc.Dispose();
-
         dev.Dispose();
         ProcMasks.Dispose();
     }

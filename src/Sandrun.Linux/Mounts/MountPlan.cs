@@ -69,8 +69,7 @@ internal static class MountPlan
         };
         entries.AddRange(host.Runtime);
 
-        // No step resolves names itself (install steps reach their registries through a proxy): an empty resolv.conf.
-        entries.Add(new BindEntry(host.Etc(false), "/etc", ReadOnly: true));
+        entries.Add(new BindEntry(host.Etc, "/etc", ReadOnly: true));
         entries.Add(new BindEntry(host.Dev, "/dev", ReadOnly: true, Device: true));
         entries.Add(new ProcEntry("/proc"));
         entries.AddRange(host.ProcMasks.For(spec.Limits.MemoryBytes));
