@@ -2,6 +2,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Sandrun.Abstractions;
 using Sandrun.Jobs;
 using Sandrun.Queue;
 using Sandrun.Quotas;
@@ -23,8 +25,10 @@ public static class SandrunServiceCollectionExtensions
     }
 
     /// <summary>
-    /// Adds the engine (queue, workers, quotas, retention) and add a sandbox next to it (e.g.
-    /// <c>UseLinuxSandbox()</c>, which also supplies the workspaces).
+    /// Adds the engine (queue, workers, quotas, retention); add a sandbox next to it (e.g. <c>UseLinuxSandbox()</c>,
+    /// which also supplies the workspaces). Options are validated when the host starts (a bad value stops the start
+    /// with a message naming its configuration key), and the sandbox is set up then too: a host where jobs cannot run
+    /// does not start. <see cref="SandrunOptions.Workers"/> 0 means one worker per CPU.
     /// </summary>
     public static IServiceCollection AddSandrun(this IServiceCollection services, Action<SandrunOptions>? configure = null)
     {
@@ -35,15 +39,27 @@ public static class SandrunServiceCollectionExtensions
             options.Configure(configure);
         }
 
+        options.PostConfigure(o => o.Workers = o.Workers == 0 ? Environment.ProcessorCount : o.Workers).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SandrunOptions>, SandrunOptionsValidator>());
+
+        // AddSandrun(configuration) and a second AddSandrun() must not start a second set of workers.
+        var first = !services.Any(d => d.ServiceType == typeof(JobEngine));
         services.AddMetrics();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<SandrunMetrics>();
-        services.TryAddSingleton<InMemoryJobQueue>();
+        services.TryAddSingleton<IJobQueue, InMemoryJobQueue>();
         services.TryAddSingleton<ClientQuotas>();
         services.TryAddSingleton<JobStore>();
         services.TryAddSingleton<EngineEnvironment>();
         services.TryAddSingleton<JobEngine>();
-        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<JobEngine>());
+
+        // Registered before the engine's workers: hosted services start in order.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SandboxStartupCheck>());
+        if (first)
+        {
+            services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<JobEngine>());
+        }
+
         return services;
     }
 }
