@@ -3,33 +3,51 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Sandrun.AspNetCore.Api;
+using Sandrun.AspNetCore.Mcp;
 
-namespace Sandrun.AspNetCore.Mcp;
+namespace Sandrun.AspNetCore;
 
-/// <summary>Maps the Streamable HTTP endpoint behind the DNS rebinding guard, with CORS only for allowed origins.</summary>
-internal static partial class SandrunMcpEndpoint
+/// <summary>Maps Sandrun's MCP endpoint (Streamable HTTP) behind the DNS rebinding guard, with CORS only for allowed origins.</summary>
+public static partial class SandrunMcpEndpoints
 {
-    public static void Map(IEndpointRouteBuilder endpoints, string prefix)
+    /// <summary>
+    /// Maps the MCP endpoint at <see cref="SandrunMcpOptions.Path"/> (default <c>/mcp</c>) below <paramref name="endpoints"/>,
+    /// normally the group <c>MapSandrun()</c> returns, so the group's conventions (<c>RequireHost</c>,
+    /// <c>RequireAuthorization</c>, rate limiting, …) reach the endpoint that runs code: <c>app.MapSandrun().MapSandrunMcp()</c>.
+    /// The <c>Host</c> and <c>Origin</c> headers are checked against <c>Sandrun:Mcp:AllowedHosts</c>/<c>AllowedOrigins</c>
+    /// (403 otherwise) and CORS answers allowed origins only, never <c>*</c>. Needs <c>AddSandrunMcp()</c> and
+    /// <c>AddSandrunApi()</c>; maps nothing while <see cref="SandrunMcpOptions.Enabled"/> is false.
+    /// Returns the MCP endpoint's own group, for conventions that apply to it alone.
+    /// </summary>
+    public static RouteGroupBuilder MapSandrunMcp(this IEndpointRouteBuilder endpoints)
     {
-        var options = endpoints.ServiceProvider.GetRequiredService<IOptions<SandrunMcpOptions>>().Value;
+        ArgumentNullException.ThrowIfNull(endpoints);
+        var services = endpoints.ServiceProvider;
+        var registered = services.GetRequiredService<IServiceProviderIsService>();
+        if (!registered.IsService(typeof(SandrunMcpMarker)) || !registered.IsService(typeof(SandrunClientAddress)))
+        {
+            throw new InvalidOperationException(
+                "MapSandrunMcp() needs services that are not registered; before builder.Build(), add builder.Services.AddSandrunMcp(builder.Configuration) "
+                + "next to AddSandrun(...).UseLinuxSandbox(...) and AddSandrunApi(builder.Configuration).");
+        }
+
+        var options = services.GetRequiredService<IOptions<SandrunMcpOptions>>().Value;
+        var group = endpoints.MapGroup("/" + options.Path.Trim('/'));
         if (!options.Enabled)
         {
-            return;
+            return group;
         }
 
         var guard = new RebindingGuard(options);
-        var logger = endpoints.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(SandrunMcpEndpoint).FullName!);
         if (guard.AnyHost)
         {
-            LogAnyHost(logger);
+            LogAnyHost(services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(SandrunMcpEndpoints).FullName!));
         }
 
         // A tool call carries at most an upload's worth of code and files, plus JSON framing.
-        var maxBody = endpoints.ServiceProvider.GetRequiredService<IOptions<SandrunOptions>>().Value.Limits.MaxUploadBytes + (1 << 20);
+        var maxBody = services.GetRequiredService<IOptions<SandrunOptions>>().Value.Limits.MaxUploadBytes + (1 << 20);
         var tooLarge = $"request body too large: the limit is {maxBody} bytes (Sandrun:Limits:MaxUploadBytes plus 1 MiB)";
-        var pattern = prefix.TrimEnd('/') + "/" + options.Path.Trim('/');
-        endpoints.MapMcp(pattern).Add(builder =>
+        group.MapMcp().RequireCors(SandrunMcpServiceCollectionExtensions.CorsPolicy).Add(builder =>
         {
             var inner = builder.RequestDelegate!;
             builder.RequestDelegate = async context =>
@@ -40,7 +58,6 @@ internal static partial class SandrunMcpEndpoint
                     return;
                 }
 
-                AllowOrigin(context);
                 if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
                 {
                     size.MaxRequestBodySize = maxBody;
@@ -63,17 +80,7 @@ internal static partial class SandrunMcpEndpoint
                 }
             };
         });
-        endpoints.MapMethods(pattern, ["OPTIONS"], context =>
-        {
-            if (guard.Refusal(context.Request) is { } reason)
-            {
-                return ErrorAsync(context, StatusCodes.Status403Forbidden, "Forbidden: " + reason);
-            }
-
-            AllowOrigin(context);
-            Preflight.Answer(context, "GET, POST, DELETE, OPTIONS", "Content-Type, Accept, Mcp-Session-Id, Mcp-Protocol-Version, Last-Event-ID");
-            return Task.CompletedTask;
-        });
+        return group;
     }
 
     /// <summary>An HTTP error with a JSON-RPC error body, which MCP clients report as such.</summary>
@@ -87,18 +94,6 @@ internal static partial class SandrunMcpEndpoint
             ["id"] = null,
             ["error"] = new Dictionary<string, object> { ["code"] = -32000, ["message"] = message },
         }));
-    }
-
-    /// <summary>An origin that passed the guard may read the response (the REST API's <c>*</c> is not used here).</summary>
-    private static void AllowOrigin(HttpContext context)
-    {
-        var origin = context.Request.Headers.Origin.ToString();
-        if (origin.Length > 0)
-        {
-            context.Response.Headers.AccessControlAllowOrigin = origin;
-            context.Response.Headers.AccessControlExposeHeaders = "Mcp-Session-Id, Mcp-Protocol-Version";
-            context.Response.Headers.Vary = "Origin";
-        }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Sandrun:Mcp:AllowedHosts is '*': the MCP endpoint accepts any Host header and is open to DNS rebinding from browsers")]
