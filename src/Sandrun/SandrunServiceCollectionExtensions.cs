@@ -42,24 +42,23 @@ public static class SandrunServiceCollectionExtensions
         options.PostConfigure(o => o.Workers = o.Workers == 0 ? Environment.ProcessorCount : o.Workers).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SandrunOptions>, SandrunOptionsValidator>());
 
-        // AddSandrun(configuration) and a second AddSandrun() must not start a second set of workers.
-        var first = !services.Any(d => d.ServiceType == typeof(JobEngine));
         services.AddMetrics();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<SandrunMetrics>();
         services.TryAddSingleton<IJobQueue, InMemoryJobQueue>();
         services.TryAddSingleton<ClientQuotas>();
         services.TryAddSingleton<JobStore>();
-        services.TryAddSingleton<EngineEnvironment>();
-        services.TryAddSingleton<JobEngine>();
-
-        // Registered before the engine's workers: hosted services start in order.
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SandboxStartupCheck>());
-        if (first)
-        {
-            services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<JobEngine>());
-        }
-
+        services.TryAddSingleton(WithSandbox<EngineEnvironment>);
+        services.TryAddSingleton(WithSandbox<JobEngine>);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, EngineHost>());
         return services;
     }
+
+    /// <summary>
+    /// Creates a service that needs the sandbox, or says which registration is missing. A factory, not a type: the
+    /// container's build-time validation (on in Development) would otherwise fail first with "unable to resolve ISandbox".
+    /// </summary>
+    private static T WithSandbox<T>(IServiceProvider services)
+        where T : class =>
+        services.GetService<ISandbox>() is null ? throw new InvalidOperationException(EngineHost.NoSandbox) : ActivatorUtilities.CreateInstance<T>(services);
 }
