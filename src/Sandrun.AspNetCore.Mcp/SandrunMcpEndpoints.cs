@@ -88,12 +88,14 @@ public static partial class SandrunMcpEndpoints
     {
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/json";
-        return context.Response.WriteAsync(JsonSerializer.Serialize(new Dictionary<string, object?>
-        {
-            ["jsonrpc"] = "2.0",
-            ["id"] = null,
-            ["error"] = new Dictionary<string, object> { ["code"] = -32000, ["message"] = message },
-        }));
+        return context.Response.WriteAsync(JsonSerializer.Serialize(
+            new Dictionary<string, object?>
+            {
+                ["jsonrpc"] = "2.0",
+                ["id"] = null,
+                ["error"] = new Dictionary<string, object> { ["code"] = -32000, ["message"] = message },
+            },
+            McpJsonContext.Default.DictionaryStringObject));
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Sandrun:Mcp:AllowedHosts is '*': the MCP endpoint accepts any Host header and is open to DNS rebinding from browsers")]

@@ -9,11 +9,11 @@ namespace Sandrun.AspNetCore.Mcp;
 internal static class ToolResults
 {
     // The text is read by a model, not embedded in HTML: keep quotes and non-ASCII readable.
-    private static readonly JsonSerializerOptions TextOptions = new(JsonSerializerDefaults.Web) { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private static readonly McpJsonContext Text = new(new JsonSerializerOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
 
-    public static CallToolResult Json(object body)
+    public static CallToolResult Json(Dictionary<string, object?> body)
     {
-        var element = JsonSerializer.SerializeToElement(body, TextOptions);
+        var element = JsonSerializer.SerializeToElement(body, Text.DictionaryStringObject);
         return new CallToolResult { Content = [new TextContentBlock { Text = element.GetRawText() }], StructuredContent = element };
     }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -58,7 +59,7 @@ public static class SandrunServiceCollectionExtensions
     /// Creates a service that needs the sandbox, or says which registration is missing. A factory, not a type: the
     /// container's build-time validation (on in Development) would otherwise fail first with "unable to resolve ISandbox".
     /// </summary>
-    private static T WithSandbox<T>(IServiceProvider services)
+    private static T WithSandbox<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] T>(IServiceProvider services)
         where T : class =>
         services.GetService<ISandbox>() is null ? throw new InvalidOperationException(EngineHost.NoSandbox) : ActivatorUtilities.CreateInstance<T>(services);
 }
