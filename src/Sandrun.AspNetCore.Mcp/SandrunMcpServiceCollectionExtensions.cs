@@ -42,6 +42,9 @@ public static class SandrunMcpServiceCollectionExtensions
             options.Configure(configure);
         }
 
+        options.ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SandrunMcpOptions>, SandrunMcpOptionsValidator>());
+
         services.AddHttpContextAccessor();
         services.AddCors();
         services.AddOptions<CorsOptions>().Configure<IOptions<SandrunMcpOptions>>((cors, mcp) =>
