@@ -39,14 +39,21 @@ public sealed class StartupTests
     }
 
     [Fact]
-    public async Task The_Sandbox_section_configures_the_sandbox_and_it_is_ready_before_the_first_job()
+    public async Task Configuration_reaches_the_sandbox_and_the_service_information()
     {
-        var (app, _) = await StartAsync(Configuration(new() { ["Sandrun:Sandbox:Network"] = "PerJobNamespace" }));
+        var (app, url) = await StartAsync(Configuration(new()
+        {
+            ["Sandrun:Sandbox:Network"] = "PerJobNamespace",
+            ["Sandrun:Retention:AfterFailure"] = "00:01:30",
+            ["Sandrun:Retention:AfterCompletion"] = "02:00:00",
+        }));
         await using (app)
         {
-            var sandbox = app.Services.GetRequiredService<LinuxSandbox>();
             Assert.Equal(NetworkIsolation.PerJobNamespace, app.Services.GetRequiredService<IOptions<LinuxSandboxOptions>>().Value.Network);
-            Assert.Contains("network per-job namespace", sandbox.Describe(), StringComparison.Ordinal);
+            Assert.Contains("network per-job namespace", app.Services.GetRequiredService<LinuxSandbox>().Describe(), StringComparison.Ordinal);
+            using var client = new HttpClient { BaseAddress = new Uri(url) };
+            var privacy = (await client.GetFromJsonAsync<JsonElement>("/")).GetProperty("privacy").GetString();
+            Assert.Contains("deleted after download, 90 seconds after a failure or 2 hours after completion", privacy, StringComparison.Ordinal);
             await app.StopAsync();
         }
     }
