@@ -23,6 +23,7 @@ internal static class BenchServer
             o.RateLimits.Enabled = false;
         });
         builder.Services.AddLinuxSandbox(o => o.StateDirectory = stateDirectory);
+        builder.Services.AddSandrunApi();
         if (mcp)
         {
             builder.Services.AddSandrunMcp();
@@ -30,7 +31,13 @@ internal static class BenchServer
 
         var app = builder.Build();
         app.UseWebSockets();
-        app.MapSandrun();
+        app.UseCors();
+        var sandrun = app.MapSandrun();
+        if (mcp)
+        {
+            sandrun.MapSandrunMcp();
+        }
+
         await app.StartAsync();
         return (app, new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single()));
     }

@@ -35,8 +35,7 @@ internal static class EngineSetup
     /// <summary>The engine on the Linux sandbox, configured from the <c>Sandrun</c> section, signing with <paramref name="signer"/> if given.</summary>
     public static void AddEngine(IServiceCollection services, IConfiguration configuration, Ed25519Signer? signer)
     {
-        services.PostConfigure<SandrunOptions>(o => o.Workers = o.Workers > 0 ? o.Workers : Environment.ProcessorCount);
-        services.AddSandrun(configuration).UseLinuxSandbox();
+        services.AddSandrun(configuration).UseLinuxSandbox(configuration);
         if (signer is not null)
         {
             services.AddSingleton<IResultSigner>(signer);

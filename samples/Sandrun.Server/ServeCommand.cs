@@ -2,7 +2,6 @@ using System.Globalization;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Options;
-using Sandrun.AspNetCore;
 
 namespace Sandrun.Server;
 
@@ -25,13 +24,8 @@ internal static class ServeCommand
             builder.WebHost.UseUrls(string.Create(CultureInfo.InvariantCulture, $"http://{(host.Contains(':', StringComparison.Ordinal) ? $"[{host}]" : host)}:{arguments.Port}"));
         }
 
-        EngineSetup.AddEngine(builder.Services, builder.Configuration, signer);
-        builder.Services.AddSandrunMcp(builder.Configuration);
-        await using var app = builder.Build();
+        await using var app = ServerApp.Build(builder, signer);
         EngineSetup.EnsureSandbox(app.Services, Console.Out);
-
-        app.UseWebSockets();
-        app.MapSandrun();
         await app.StartAsync().ConfigureAwait(false);
         var mcp = app.Services.GetRequiredService<IOptions<Sandrun.AspNetCore.Mcp.SandrunMcpOptions>>().Value;
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];

@@ -9,4 +9,16 @@ public interface ISandbox
     /// be set up (nothing is executed then); every other outcome is described by the result.
     /// </summary>
     Task<SandboxResult> RunAsync(SandboxSpec spec, ISandboxOutputSink output, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Sets the sandbox up now instead of on the first job. Throws <see cref="SandboxUnavailableException"/> naming
+    /// what this host lacks (and so how to fix it) when jobs cannot run here; returns at once once set up.
+    /// </summary>
+    void EnsureReady();
+
+    /// <summary>
+    /// Whether a program named without a '/' (e.g. <c>python3</c>) is an executable in the sandbox's search path,
+    /// so that an argv starting with it can run. The one source of truth for which interpreters a host offers.
+    /// </summary>
+    bool CanRun(string program);
 }

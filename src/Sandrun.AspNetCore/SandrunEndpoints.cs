@@ -1,12 +1,8 @@
-using System.Text;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 using Sandrun.Abstractions;
 using Sandrun.AspNetCore.Api;
-using Sandrun.AspNetCore.Mcp;
+using Sandrun.AspNetCore.Contracts;
 using Sandrun.Jobs;
-using Sandrun.Quotas;
 
 namespace Sandrun.AspNetCore;
 
@@ -14,168 +10,112 @@ namespace Sandrun.AspNetCore;
 public static class SandrunEndpoints
 {
     /// <summary>
-    /// Maps every Sandrun endpoint below <paramref name="prefix"/> ("" = the root). Needs <c>AddSandrun()</c>, a
-    /// sandbox, and <c>app.UseWebSockets()</c> for live log streaming. Responses carry
-    /// <c>Access-Control-Allow-Origin: *</c>; OPTIONS preflights are answered; unknown paths get a JSON 404.
-    /// With <c>AddSandrunMcp()</c> it also maps the MCP Streamable HTTP endpoint (default <c>/mcp</c>), guarded
-    /// against DNS rebinding and open to browsers only from allowed origins.
+    /// Maps the Sandrun endpoints below <paramref name="prefix"/> ("" = the root) on a route group and returns it, so
+    /// conventions the app applies to the group (<c>RequireHost</c>, <c>RequireAuthorization</c>, rate limiting, …)
+    /// reach every Sandrun endpoint; map MCP on the same group (<c>MapSandrunMcp()</c>, package Sandrun.AspNetCore.Mcp).
+    /// Needs <c>AddSandrun()</c> with a sandbox and <c>AddSandrunApi()</c> (it throws naming what is missing), and in the
+    /// app's pipeline <c>app.UseCors()</c> (the endpoints' named policy answers <c>Access-Control-Allow-Origin: *</c>
+    /// and preflights) and <c>app.UseWebSockets()</c> (live log streaming).
+    /// Only Sandrun's own routes are mapped: below a non-empty prefix unknown paths get SPEC.md's JSON 404; at "" the
+    /// app's 404s and preflights stay the app's, and the service information at <c>GET /</c> yields to an endpoint
+    /// the app maps at <c>/</c> itself.
     /// </summary>
     public static RouteGroupBuilder MapSandrun(this IEndpointRouteBuilder endpoints, string prefix = "")
     {
         ArgumentNullException.ThrowIfNull(endpoints);
+        ArgumentNullException.ThrowIfNull(prefix);
+        RequireServices(endpoints.ServiceProvider);
         var group = endpoints.MapGroup(prefix);
-        group.AddEndpointFilter(async (context, next) =>
-        {
-            context.HttpContext.Response.Headers.AccessControlAllowOrigin = "*";
-            return await next(context).ConfigureAwait(false);
-        });
 
-        group.MapGet("/", (IOptions<SandrunOptions> options) => ApiJson.Ok(new
-        {
-            service = "sandrun",
-            status = "running",
-            version = typeof(SandrunEndpoints).Assembly.GetName().Version?.ToString(3) ?? "0.0.0",
-            description = "Anonymous, ephemeral, sandboxed code execution",
-            privacy = "No accounts. Job data lives in RAM and is deleted after download, 5 minutes after a failure or 1 hour after completion. Logs hold ids, sizes and timings only.",
-            limits = new
-            {
-                default_timeout_seconds = options.Value.Limits.DefaultTimeoutSeconds,
-                max_timeout_seconds = options.Value.Limits.MaxTimeoutSeconds,
-                default_memory_mb = options.Value.Limits.DefaultMemoryMb,
-                max_memory_mb = options.Value.Limits.MaxMemoryMb,
-                default_cpu_seconds = options.Value.Limits.DefaultCpuSeconds,
-                max_cpu_seconds = options.Value.Limits.MaxCpuSeconds,
-                max_pids = options.Value.Limits.MaxPids,
-                workspace_mb = options.Value.Limits.WorkspaceMb,
-                output_bytes_per_stream = options.Value.Limits.OutputBytesPerStream,
-                max_upload_bytes = options.Value.Limits.MaxUploadBytes,
-                cpu_seconds_per_minute = options.Value.RateLimits.CpuSecondsPerMinute,
-                max_active_jobs = options.Value.RateLimits.MaxActiveJobs,
-                max_jobs_per_hour = options.Value.RateLimits.MaxJobsPerHour,
-            },
-        }));
+        // An inner group, so the REST policy and error handling do not reach what the app maps on the returned group.
+        var api = group.MapGroup("").RequireCors(SandrunCors.Api).AddEndpointFilter(UnhandledErrors.FilterAsync).WithTags("Sandrun");
 
-        group.MapPost("/submit", SubmitAsync).DisableAntiforgery();
-        group.MapGet("/status/{jobId}", (string jobId, JobEngine engine, IServiceProvider services) =>
-            engine.TryGet(jobId, out var job)
-                ? ApiJson.Ok(Status.For(job, engine.PositionOf(jobId), services.GetService<IResultSigner>()))
-                : Downloads.NotFound(jobId));
-        group.MapGet("/logs/{jobId}", Logs);
-        group.Map("/logs/{jobId}/stream", (HttpContext context, string jobId, JobEngine engine) => LogStreaming.StreamAsync(context, engine, jobId));
-        group.Map("/stream/{jobId}", (HttpContext context, string jobId, JobEngine engine) => LogStreaming.StreamAsync(context, engine, jobId));
-        group.MapGet("/outputs/{jobId}", Outputs);
-        group.MapGet("/download/{jobId}/{**path}", (HttpContext context, string jobId, string path, JobEngine engine) => Downloads.OneAsync(context, engine, jobId, path));
-        group.MapGet("/download/{jobId}", (HttpContext context, string jobId, JobEngine engine) => Downloads.AllAsync(context, engine, jobId));
-        group.MapGet("/stats", (HttpContext context, JobEngine engine, ClientQuotas quotas, IOptions<SandrunOptions> options) =>
-        {
-            var quota = quotas.Snapshot(ClientAddress.Resolve(context, options.Value.RateLimits.TrustedProxies));
-            return ApiJson.Ok(new
-            {
-                your_quota = new
-                {
-                    used = Math.Round(quota.UsedCpuSeconds, 3),
-                    limit = quota.LimitCpuSeconds,
-                    available = Math.Round(quota.AvailableCpuSeconds, 3),
-                    active_jobs = quota.ActiveJobs,
-                    can_submit = quota.CanSubmit,
-                    reason = quota.Reason,
-                },
-                system = new { queue_length = engine.QueueLength, active_jobs = engine.RunningJobs },
-            });
-        });
-        group.MapGet("/environments", (EngineEnvironment environment) => ApiJson.Ok(new
-        {
-            environments = environment.Templates.Keys.Order(StringComparer.Ordinal)
-                .Select(name => new { name, mount_path = EngineEnvironment.TemplateMountPath(name) }),
-            interpreters = environment.Interpreters,
-        }));
-        group.MapGet("/health", (IServiceProvider services) => ApiJson.Ok(new { status = "healthy", worker_id = services.GetService<IResultSigner>()?.WorkerId }));
+        // Order 1: an endpoint the app maps at the same path (order 0) wins instead of being ambiguous.
+        api.MapGet("/", ServiceInfoEndpoint.Get).WithOrder(1)
+            .Describe("SandrunServiceInfo", "Service information, privacy promise and limits").Produces<ServiceInfo>();
+        api.MapPost("/submit", SubmitEndpoint.PostAsync).DisableAntiforgery()
+            .Describe("SandrunSubmit", "Submit a job: files (archives are extracted) and a manifest")
+            .Accepts<SubmitForm>("multipart/form-data")
+            .Produces<SubmitResponse>()
+            .Errors(StatusCodes.Status400BadRequest, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status429TooManyRequests, StatusCodes.Status503ServiceUnavailable);
 
-        group.MapMethods("/{**path}", ["OPTIONS"], (HttpContext context) =>
+        // Accepts() documents the multipart body, but routing would then answer other content types with an empty 415;
+        // this undocumented twin takes them to the same handler, which refuses them with SPEC.md's JSON 400.
+        api.MapPost("/submit", SubmitEndpoint.PostAsync).DisableAntiforgery().WithOrder(1).ExcludeFromDescription();
+        api.MapGet("/status/{jobId}", StatusEndpoint.Get)
+            .Describe("SandrunStatus", "A job's status, measurements, output files and signed receipt").Produces<StatusResponse>().Errors(StatusCodes.Status404NotFound);
+        api.MapGet("/logs/{jobId}", LogsEndpoint.Get)
+            .Describe("SandrunLogs", "A job's output so far: text/plain with both streams interleaved, or with Accept: application/json each stream on its own")
+            .Produces<LogsResponse>().Errors(StatusCodes.Status404NotFound);
+        MapStream(api, "/logs/{jobId}/stream", "SandrunLogStream");
+        MapStream(api, "/stream/{jobId}", "SandrunStream");
+        api.MapGet("/outputs/{jobId}", OutputsEndpoint.Get)
+            .Describe("SandrunOutputs", "A job's output files with download URLs").Produces<OutputsResponse>().Errors(StatusCodes.Status404NotFound);
+        api.MapGet("/download/{jobId}/{**path}", (HttpContext context, string jobId, string path, JobEngine engine) => Downloads.OneAsync(context, engine, jobId, path))
+            .Describe("SandrunDownloadFile", "One output file").Produces<Stream>(contentType: "application/octet-stream").Errors(StatusCodes.Status404NotFound);
+        api.MapGet("/download/{jobId}", (HttpContext context, string jobId, JobEngine engine) => Downloads.AllAsync(context, engine, jobId))
+            .Describe("SandrunDownloadAll", "All output files as <job_id>.tar.gz; the job is deleted after a complete transfer")
+            .Produces<Stream>(contentType: "application/gzip").Errors(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict);
+        api.MapGet("/stats", StatsEndpoint.Get)
+            .Describe("SandrunStats", "The caller's quota and the system's counters").Produces<StatsResponse>();
+        api.MapGet("/environments", EnvironmentsEndpoint.Get)
+            .Describe("SandrunEnvironments", "Environment templates and the interpreters this host can run").Produces<EnvironmentsResponse>();
+        api.MapGet("/health", HealthEndpoint.GetAsync)
+            .Describe("SandrunHealth", "Whether jobs can run here (503 with the reason when not)")
+            .Produces<HealthResponse>().Produces<HealthResponse>(StatusCodes.Status503ServiceUnavailable);
+
+        if (prefix.Trim('/').Length > 0)
         {
-            Preflight.Answer(context, "GET, POST, OPTIONS", "Content-Type, Accept");
-            return Results.Empty;
-        });
-        if (endpoints.ServiceProvider.GetService<SandrunMcpMarker>() is not null)
-        {
-            SandrunMcpEndpoint.Map(endpoints, prefix);
+            // Only below a prefix: at the root this would take over the app's own 404s.
+            api.Map("/{**path}", (HttpContext context) => ApiJson.Error(StatusCodes.Status404NotFound, "not found", $"no endpoint {context.Request.Method} {Shorten(context.Request.Path.Value ?? "/")}"))
+                .WithOrder(int.MaxValue).ExcludeFromDescription();
         }
 
-        group.MapFallback((HttpContext context) => ApiJson.Error(404, "not found", $"no endpoint {context.Request.Method} {Shorten(context.Request.Path.Value ?? "/")}"));
         return group;
     }
 
-    private static async Task<IResult> SubmitAsync(HttpContext context, JobEngine engine, IOptions<SandrunOptions> options)
+    private static void MapStream(RouteGroupBuilder api, string pattern, string name) =>
+        api.MapMethods(pattern, [HttpMethods.Get, HttpMethods.Connect], (HttpContext context, string jobId, JobEngine engine) => LogStreaming.StreamAsync(context, engine, jobId))
+            .Describe(name, "WebSocket: a job's output live (text frames, or JSON with ?format=json), then [DONE] status exit=code")
+            .Produces(StatusCodes.Status101SwitchingProtocols).Errors(StatusCodes.Status400BadRequest);
+
+    private static RouteHandlerBuilder Describe(this RouteHandlerBuilder builder, string name, string summary) =>
+        builder.WithName(name).WithSummary(summary);
+
+    private static RouteHandlerBuilder Errors(this RouteHandlerBuilder builder, params int[] statusCodes)
     {
-        var limits = options.Value.Limits;
-        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+        foreach (var status in statusCodes)
         {
-            // Room for multipart framing and the manifest on top of the file bytes.
-            size.MaxRequestBodySize = limits.MaxUploadBytes + (2 << 20);
+            builder.Produces<ErrorResponse>(status);
         }
 
-        try
-        {
-            var (parts, manifest) = await MultipartUpload.ReadAsync(context.Request, limits.MaxUploadBytes, context.RequestAborted).ConfigureAwait(false);
-            var client = ClientAddress.Resolve(context, options.Value.RateLimits.TrustedProxies);
-            var (id, position) = await engine.SubmitAsync(new SubmitRequest(client, parts, manifest), context.RequestAborted).ConfigureAwait(false);
-            return ApiJson.Ok(new { job_id = id, status = "queued", position });
-        }
-        catch (SubmitException e)
-        {
-            return ApiJson.Error(e.StatusCode, e.Error, e.Details, e.StatusCode is 429 or 503 ? e.RetryAfter : null);
-        }
-        catch (BadHttpRequestException e)
-        {
-            return ApiJson.Error(e.StatusCode == 413 ? 413 : 400, e.StatusCode == 413 ? "upload too large" : "invalid upload", e.Message);
-        }
-        catch (IOException e) when (e.InnerException is null && !context.RequestAborted.IsCancellationRequested)
-        {
-            // Malformed multipart framing (e.g. a body that ends mid-section).
-            return ApiJson.Error(400, "invalid upload", e.Message);
-        }
+        return builder;
     }
 
-    private static IResult Logs(HttpContext context, string jobId, JobEngine engine)
+    /// <summary>Fails at mapping, naming the missing registration, rather than on the first request.</summary>
+    private static void RequireServices(IServiceProvider services)
     {
-        if (!engine.TryGet(jobId, out var job))
+        var registered = services.GetRequiredService<IServiceProviderIsService>();
+        var missing = new List<string>();
+        if (!registered.IsService(typeof(JobEngine)))
         {
-            return Downloads.NotFound(jobId);
+            missing.Add("the engine: builder.Services.AddSandrun(builder.Configuration)");
         }
 
-        var (all, stdout, stderr) = job.Log.Snapshot();
-        var accept = context.Request.Headers.Accept.ToString();
-        if (accept.Contains("application/json", StringComparison.OrdinalIgnoreCase))
+        if (!registered.IsService(typeof(ISandbox)))
         {
-            return ApiJson.Ok(new { stdout = Encoding.UTF8.GetString(stdout), stderr = Encoding.UTF8.GetString(stderr), truncated = job.Log.Truncated });
+            missing.Add("a sandbox: .UseLinuxSandbox(builder.Configuration) after AddSandrun (package Sandrun.Linux)");
         }
 
-        return Results.Bytes(all, "text/plain; charset=utf-8");
-    }
-
-    private static IResult Outputs(string jobId, JobEngine engine, HttpContext context)
-    {
-        if (!engine.TryGet(jobId, out var job))
+        if (!registered.IsService(typeof(SandrunClientAddress)))
         {
-            return Downloads.NotFound(jobId);
+            missing.Add("the HTTP API's services: builder.Services.AddSandrunApi(builder.Configuration)");
         }
 
-        var basePath = context.Request.PathBase + context.Request.Path.Value![..^($"/outputs/{jobId}".Length)];
-        return ApiJson.Ok(new
+        if (missing.Count > 0)
         {
-            job_id = job.Id,
-            status = FailureNames.For(job.Status),
-            outputs = job.Outputs.Select(o => new
-            {
-                path = o.Path,
-                size_bytes = o.SizeBytes,
-                sha256_hash = o.Sha256,
-                type = o.Type,
-                mime_type = o.MimeType,
-                download_url = $"{basePath}/download/{job.Id}/{string.Join('/', o.Path.Split('/').Select(Uri.EscapeDataString))}",
-            }),
-            notes = job.Notes,
-        });
+            throw new InvalidOperationException($"MapSandrun() needs services that are not registered; before builder.Build(), add {string.Join("; ", missing)}.");
+        }
     }
 
     private static string Shorten(string s) => s.Length <= 128 ? s : s[..128] + "…";

@@ -71,8 +71,15 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
         return $"cgroup {rt.Cgroups.Description}, network {network}, seccomp {rt.Seccomp.Length} instructions, {(Capabilities.Clone3 ? "clone3" : "clone")}";
     }
 
-    /// <summary>Sets everything up now instead of on the first job; throws when the sandbox cannot work here.</summary>
+    /// <inheritdoc />
     public void EnsureReady() => GetRuntime();
+
+    /// <inheritdoc />
+    public bool CanRun(string program)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(program);
+        return !program.Contains('/', StringComparison.Ordinal) && FindInPath(program, workspaceDirectory: null) is not null;
+    }
 
     /// <inheritdoc />
     public Task<SandboxResult> RunAsync(SandboxSpec spec, ISandboxOutputSink output, CancellationToken cancellationToken = default)
@@ -363,17 +370,22 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
     private string? ResolveExecutable(SandboxSpec spec)
     {
         var program = spec.Argv[0];
-        if (program.Contains('/', StringComparison.Ordinal))
-        {
-            return program;
-        }
+        return program.Contains('/', StringComparison.Ordinal) ? program : FindInPath(program, spec.WorkspaceDirectory);
+    }
 
+    /// <summary>The sandbox path of <paramref name="program"/> in the sandbox PATH; PATH entries inside the workspace count only with one.</summary>
+    private string? FindInPath(string program, string? workspaceDirectory)
+    {
         foreach (var dir in options.Path.Split(':', StringSplitOptions.RemoveEmptyEntries))
         {
             var inside = dir.TrimEnd('/') + "/" + program;
-            var host = inside.StartsWith(SandboxSpec.WorkspaceMountPath + "/", StringComparison.Ordinal)
-                ? Path.Combine(spec.WorkspaceDirectory, inside[(SandboxSpec.WorkspaceMountPath.Length + 1)..])
-                : inside;
+            var inWorkspace = inside.StartsWith(SandboxSpec.WorkspaceMountPath + "/", StringComparison.Ordinal);
+            if (inWorkspace && workspaceDirectory is null)
+            {
+                continue;
+            }
+
+            var host = inWorkspace ? Path.Combine(workspaceDirectory!, inside[(SandboxSpec.WorkspaceMountPath.Length + 1)..]) : inside;
             if (File.Exists(host) && (File.GetUnixFileMode(host) & (UnixFileMode.OtherExecute | UnixFileMode.UserExecute)) != 0)
             {
                 return inside;

@@ -3,7 +3,7 @@ namespace Sandrun;
 /// <summary>Engine configuration, bound from the <c>Sandrun</c> configuration section (SPEC.md §0).</summary>
 public sealed class SandrunOptions
 {
-    /// <summary>Concurrent jobs; default = CPU count.</summary>
+    /// <summary>Concurrent jobs; default = CPU count (0 in configuration means the same).</summary>
     public int Workers { get; set; } = Environment.ProcessorCount;
 
     /// <summary>Jobs that may wait in the queue before submissions get 503.</summary>
@@ -81,7 +81,7 @@ public sealed class RequirementsOptions
     public IList<string> Egress { get; set; } = [];
 }
 
-/// <summary>Per-client-IP quotas (SPEC.md §2).</summary>
+/// <summary>Per-client quotas (SPEC.md §2). Who a client is (e.g. its IP address) is the host's business.</summary>
 public sealed class RateLimitOptions
 {
     /// <summary>Whether quotas are enforced.</summary>
@@ -95,9 +95,6 @@ public sealed class RateLimitOptions
 
     /// <summary>Submissions per client per hour.</summary>
     public int MaxJobsPerHour { get; set; } = 20;
-
-    /// <summary>Proxies (IP addresses) trusted to supply the client address in X-Forwarded-For.</summary>
-    public IList<string> TrustedProxies { get; set; } = [];
 }
 
 /// <summary>Job limits (SPEC.md §0, §3).</summary>

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.Configuration;
 
 namespace Sandrun.AspNetCore.Tests;
 
@@ -69,12 +70,16 @@ public sealed class QuotaAndRetentionTests
     [Fact]
     public async Task Trusted_proxy_forwarded_addresses_are_separate_clients()
     {
-        await using var server = await TestServer.StartAsync(o =>
-        {
-            o.RateLimits.Enabled = true;
-            o.RateLimits.MaxActiveJobs = 1;
-            o.RateLimits.TrustedProxies = ["127.0.0.1"];
-        }, "/run/sandrun-http-proxy");
+        // The SPEC.md §0 key, now read by the HTTP layer (AddSandrunApi) rather than the engine.
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Sandrun:RateLimits:TrustedProxies:0"] = "127.0.0.1" }).Build();
+        await using var server = await TestServer.StartAsync(
+            o =>
+            {
+                o.RateLimits.Enabled = true;
+                o.RateLimits.MaxActiveJobs = 1;
+            },
+            "/run/sandrun-http-proxy",
+            s => s.AddSandrunApi(configuration));
         foreach (var client in new[] { "203.0.113.1", "203.0.113.2" })
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, "/submit") { Content = Form(Sleepy) };

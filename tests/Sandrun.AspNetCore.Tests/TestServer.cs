@@ -44,7 +44,12 @@ public sealed class TestServer : IAsyncDisposable
             app =>
             {
                 app.UseWebSockets();
-                app.MapSandrun();
+                app.UseCors();
+                var sandrun = app.MapSandrun();
+                if (app.Services.GetService<SandrunMcpMarker>() is not null)
+                {
+                    sandrun.MapSandrunMcp();
+                }
             },
             s =>
             {
@@ -55,6 +60,7 @@ public sealed class TestServer : IAsyncDisposable
                     configure?.Invoke(o);
                 });
                 s.AddLinuxSandbox(o => o.StateDirectory = stateDirectory);
+                s.AddSandrunApi();
                 services?.Invoke(s);
             });
         return new TestServer(app, new Uri(address), stateDirectory);

@@ -1,41 +1,28 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
+using System.Globalization;
+using System.Text.Json.Serialization.Metadata;
+using Sandrun.AspNetCore.Contracts;
 
 namespace Sandrun.AspNetCore.Api;
 
-/// <summary>JSON conventions of the API: snake_case names, nulls written (SPEC.md fields are always present).</summary>
+/// <summary>JSON answers of the API, serialized by <see cref="SandrunJsonContext"/> (field names exact, nulls written).</summary>
 internal static class ApiJson
 {
-    public static JsonSerializerOptions Options { get; } = new(JsonSerializerDefaults.Web)
+    public static IResult Ok<T>(T value, JsonTypeInfo<T> type) => TypedResults.Json(value, type);
+
+    /// <summary><c>{"error","details"}</c> (+ <c>retry_after</c> and a <c>Retry-After</c> header when given).</summary>
+    public static IResult Error(int status, string error, string details, TimeSpan? retryAfter = null)
     {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        DictionaryKeyPolicy = null,
-        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-    };
+        long? seconds = retryAfter is { } wait ? (long)Math.Max(1, Math.Ceiling(wait.TotalSeconds)) : null;
+        var body = TypedResults.Json(new ErrorResponse(error, details, seconds), SandrunJsonContext.Default.ErrorResponse, statusCode: status);
+        return seconds is { } s ? new WithRetryAfter(body, s) : body;
+    }
 
-    public static IResult Ok(object value) => Results.Json(value, Options);
-
-    public static IResult Error(int status, string error, string details, TimeSpan? retryAfter = null) =>
-        new ErrorResult(status, error, details, retryAfter);
-
-    /// <summary>{"error","details"} (+ retry_after and a Retry-After header on 429).</summary>
-    private sealed class ErrorResult(int status, string error, string details, TimeSpan? retryAfter) : IResult
+    private sealed class WithRetryAfter(IResult inner, long seconds) : IResult
     {
         public Task ExecuteAsync(HttpContext httpContext)
         {
-            httpContext.Response.StatusCode = status;
-            if (retryAfter is { } wait)
-            {
-                var seconds = (long)Math.Max(1, Math.Ceiling(wait.TotalSeconds));
-                httpContext.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                return httpContext.Response.WriteAsJsonAsync(new RetryError(error, details, seconds), Options);
-            }
-
-            return httpContext.Response.WriteAsJsonAsync(new PlainError(error, details), Options);
+            httpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+            return inner.ExecuteAsync(httpContext);
         }
     }
-
-    private sealed record PlainError(string Error, string Details);
-
-    private sealed record RetryError(string Error, string Details, long RetryAfter);
 }

@@ -1,7 +1,9 @@
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
+using Microsoft.AspNetCore.Http.Features;
 using Sandrun.Abstractions;
+using Sandrun.AspNetCore.Contracts;
 using Sandrun.Jobs;
 
 namespace Sandrun.AspNetCore.Api;
@@ -17,7 +19,7 @@ internal static class LogStreaming
     {
         if (!context.WebSockets.IsWebSocketRequest)
         {
-            await ApiJson.Error(400, "websocket required", "connect with a WebSocket client (Upgrade: websocket)").ExecuteAsync(context).ConfigureAwait(false);
+            await NotWebSocket(context).ExecuteAsync(context).ConfigureAwait(false);
             return;
         }
 
@@ -52,13 +54,27 @@ internal static class LogStreaming
         await job.Completion.WaitAsync(ct).ConfigureAwait(false);
         var exit = job.Result?.ExitCode;
         var done = json
-            ? JsonSerializer.Serialize(new { type = "done", data = new { status = FailureNames.For(job.Status), exit_code = exit, failure_reason = FailureNames.For(job.FailureReason) } })
+            ? JsonSerializer.Serialize(new DoneFrame("done", new DoneData(FailureNames.For(job.Status), exit, FailureNames.For(job.FailureReason))), SandrunJsonContext.Default.DoneFrame)
             : $"[DONE] {FailureNames.For(job.Status)} exit={(exit is { } e ? e.ToString(System.Globalization.CultureInfo.InvariantCulture) : "none")}";
         await SendAsync(socket, done, ct).ConfigureAwait(false);
         await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", ct).ConfigureAwait(false);
     }
 
-    private static string Frame(string type, string data) => JsonSerializer.Serialize(new { type, data });
+    /// <summary>
+    /// A plain request is the client's mistake (400); an upgrade request the app could not upgrade means the WebSocket
+    /// middleware is missing, which only the app's author can fix (500 saying how).
+    /// </summary>
+    private static IResult NotWebSocket(HttpContext context)
+    {
+        var upgrade = context.Request.Headers.Upgrade.ToString().Contains("websocket", StringComparison.OrdinalIgnoreCase)
+            || context.Features.Get<IHttpExtendedConnectFeature>()?.IsExtendedConnect == true;
+        return upgrade && context.Features.Get<IHttpWebSocketFeature>() is null
+            ? ApiJson.Error(StatusCodes.Status500InternalServerError, "websockets not enabled",
+                "this app does not accept WebSocket connections: its Program.cs must call app.UseWebSockets() before app.MapSandrun()")
+            : ApiJson.Error(StatusCodes.Status400BadRequest, "websocket required", "connect with a WebSocket client (Upgrade: websocket)");
+    }
+
+    private static string Frame(string type, string data) => JsonSerializer.Serialize(new StreamFrame(type, data), SandrunJsonContext.Default.StreamFrame);
 
     private static string Decode(Decoder decoder, byte[] data)
     {

@@ -21,7 +21,7 @@ internal static class MultipartUpload
             || !contentType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
             || HeaderUtilities.RemoveQuotes(contentType.Boundary).Value is not { Length: > 0 and <= 200 } boundary)
         {
-            throw new SubmitException(400, "invalid upload", "expected multipart/form-data with one or more 'files' parts");
+            throw new SubmitException(SubmitRefusal.InvalidUpload, "expected multipart/form-data with one or more 'files' parts");
         }
 
         var reader = new MultipartReader(boundary, request.Body) { HeadersCountLimit = 16, HeadersLengthLimit = 16 * 1024 };
@@ -33,7 +33,7 @@ internal static class MultipartUpload
             if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)
                 || !disposition.DispositionType.Equals("form-data", StringComparison.OrdinalIgnoreCase))
             {
-                throw new SubmitException(400, "invalid upload", "a multipart section lacks a form-data Content-Disposition");
+                throw new SubmitException(SubmitRefusal.InvalidUpload, "a multipart section lacks a form-data Content-Disposition");
             }
 
             var name = HeaderUtilities.RemoveQuotes(disposition.Name).Value ?? string.Empty;
@@ -43,7 +43,7 @@ internal static class MultipartUpload
                     var fileName = HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value;
                     if (string.IsNullOrEmpty(fileName))
                     {
-                        throw new SubmitException(400, "invalid upload", "a 'files' part has no file name");
+                        throw new SubmitException(SubmitRefusal.InvalidUpload, "a 'files' part has no file name");
                     }
 
                     var buffer = new MemoryStream();
@@ -54,7 +54,7 @@ internal static class MultipartUpload
                 case "manifest":
                     if (manifest is not null)
                     {
-                        throw new SubmitException(400, "invalid upload", "more than one 'manifest' part");
+                        throw new SubmitException(SubmitRefusal.InvalidUpload, "more than one 'manifest' part");
                     }
 
                     var text = new MemoryStream();
@@ -62,13 +62,13 @@ internal static class MultipartUpload
                     manifest = Encoding.UTF8.GetString(text.GetBuffer(), 0, (int)text.Length);
                     break;
                 default:
-                    throw new SubmitException(400, "invalid upload", $"unknown form field '{Truncate(name)}' (expected 'files' and 'manifest')");
+                    throw new SubmitException(SubmitRefusal.InvalidUpload, $"unknown form field '{Truncate(name)}' (expected 'files' and 'manifest')");
             }
         }
 
         if (parts.Count == 0)
         {
-            throw new SubmitException(400, "invalid upload", "no 'files' part");
+            throw new SubmitException(SubmitRefusal.InvalidUpload, "no 'files' part");
         }
 
         return (parts, manifest);
@@ -85,8 +85,8 @@ internal static class MultipartUpload
             if (copied > remaining)
             {
                 throw overMessage is null
-                    ? new SubmitException(413, "upload too large", "the upload exceeds the server's limit")
-                    : new SubmitException(400, "invalid upload", overMessage);
+                    ? new SubmitException(SubmitRefusal.UploadTooLarge, "the upload exceeds the server's limit")
+                    : new SubmitException(SubmitRefusal.InvalidUpload, overMessage);
             }
 
             await target.WriteAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);

@@ -83,7 +83,7 @@ public sealed record CapabilityReport
 
             if (!Root)
             {
-                problems.Add("not running as root: uid/gid maps, cgroups and mounts need root privileges");
+                problems.Add("not running as root: uid/gid maps, cgroups and mounts need root privileges (run it as root, e.g. with sudo)");
             }
 
             if (!Namespaces)
@@ -118,7 +118,7 @@ public sealed record CapabilityReport
 
             if (!CgroupV1Controllers && !CgroupV2Controllers)
             {
-                problems.Add("no usable cgroup controllers (need v2 memory+pids+cpu or v1 memory+pids+cpuacct)");
+                problems.Add("no usable cgroup controllers (need v2 memory+pids+cpu or v1 memory+pids+cpuacct; mount them, or point Sandrun:Sandbox:CgroupV1Root/CgroupV2Root at where they are)");
             }
 
             return problems;

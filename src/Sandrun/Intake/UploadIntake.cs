@@ -25,7 +25,7 @@ public static class UploadIntake
     /// <param name="ownerGid">Host gid that will own every created file, directory and symlink.</param>
     /// <param name="cancellationToken">Stops the intake.</param>
     /// <returns>The regular files now in the workspace with their SHA-256, and their total size.</returns>
-    /// <exception cref="IntakeException">The upload is invalid (400) or over a limit (413).</exception>
+    /// <exception cref="IntakeException">The upload is invalid or over a limit.</exception>
     public static async Task<IntakeResult> ExtractAsync(
         IReadOnlyList<UploadPart> parts,
         string workspace,

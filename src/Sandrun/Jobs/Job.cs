@@ -97,7 +97,8 @@ public sealed class Job
 
     internal string Client { get; }
 
-    internal IWorkspace Workspace { get; }
+    /// <summary>The job's files on the host. The job may have planted symlinks there: open them with <see cref="Outputs.BeneathFile"/>.</summary>
+    public IWorkspace Workspace { get; }
 
     internal DateTimeOffset? ExpiresAt { get; set; }
 

@@ -7,7 +7,6 @@ using Sandrun.Abstractions;
 using Sandrun.Intake;
 using Sandrun.Manifest;
 using Sandrun.Outputs;
-using Sandrun.Queue;
 using Sandrun.Quotas;
 
 namespace Sandrun.Jobs;
@@ -28,7 +27,7 @@ public sealed partial class JobEngine : BackgroundService
     private readonly SandrunOptions options;
     private readonly ISandbox sandbox;
     private readonly IWorkspaceProvider workspaces;
-    private readonly InMemoryJobQueue queue;
+    private readonly IJobQueue queue;
     private readonly ClientQuotas quotas;
     private readonly JobStore store;
     private readonly EngineEnvironment environment;
@@ -41,7 +40,7 @@ public sealed partial class JobEngine : BackgroundService
     private int running;
 
     /// <summary>Creates the engine.</summary>
-    public JobEngine(IOptions<SandrunOptions> options, ISandbox sandbox, IWorkspaceProvider workspaces, InMemoryJobQueue queue, ClientQuotas quotas,
+    public JobEngine(IOptions<SandrunOptions> options, ISandbox sandbox, IWorkspaceProvider workspaces, IJobQueue queue, ClientQuotas quotas,
         JobStore store, EngineEnvironment environment, SandrunMetrics metrics, TimeProvider time, ILogger<JobEngine> logger, IResultSigner? signer = null)
     {
         this.signer = signer;
@@ -79,7 +78,7 @@ public sealed partial class JobEngine : BackgroundService
     /// <summary>Finds a live job.</summary>
     public bool TryGet(string jobId, out Job job) => store.TryGet(jobId, out job);
 
-    /// <summary>Admits a job or throws <see cref="SubmitException"/> with the status code to answer.</summary>
+    /// <summary>Admits a job or throws <see cref="SubmitException"/> saying why it was refused.</summary>
     public async Task<(string JobId, int Position)> SubmitAsync(SubmitRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -87,7 +86,7 @@ public sealed partial class JobEngine : BackgroundService
         if (!decision.Allowed)
         {
             metrics.Rejected("quota");
-            throw new SubmitException(429, "quota exceeded", decision.Reason!, decision.RetryAfter);
+            throw new SubmitException(SubmitRefusal.QuotaExceeded, decision.Reason!, decision.RetryAfter);
         }
 
         var id = JobStore.NewId();
@@ -103,7 +102,7 @@ public sealed partial class JobEngine : BackgroundService
             }
             catch (IntakeException e)
             {
-                throw new SubmitException(e.StatusCode, e.Error, e.Details);
+                throw new SubmitException(e.Kind, e.Details);
             }
 
             var json = request.ManifestJson ?? ReadJobJson(workspace.Path, intake);
@@ -114,12 +113,12 @@ public sealed partial class JobEngine : BackgroundService
             }
             catch (ManifestException e)
             {
-                throw new SubmitException(400, "invalid manifest", $"{e.Field}: {e.Details}");
+                throw new SubmitException(SubmitRefusal.InvalidManifest, $"{e.Field}: {e.Details}");
             }
 
             if (RequirementsStep.Refusal(manifest, options.Requirements) is { } refusal)
             {
-                throw new SubmitException(400, "invalid manifest", refusal);
+                throw new SubmitException(SubmitRefusal.InvalidManifest, refusal);
             }
 
             var job = new Job(id, request.Client, manifest, workspace, intake.Files, Receipts.JobHash.Compute(manifest, intake.Files), time.GetUtcNow())
@@ -127,11 +126,13 @@ public sealed partial class JobEngine : BackgroundService
                 Notes = manifest.Gpu is null ? [] : [GpuRequest.NotGivenNote],
             };
             store.Add(job);
-            if (!queue.TryEnqueue(id, out var position))
+            // The job is stored: from here admission completes or is refused, never half-cancelled.
+            var position = await queue.TryEnqueueAsync(id, CancellationToken.None).ConfigureAwait(false);
+            if (position == 0)
             {
                 store.TryRemove(id, out _);
                 metrics.Rejected("queue_full");
-                throw new SubmitException(503, "queue full", $"{queue.Count} jobs are waiting; try again later", TimeSpan.FromSeconds(10));
+                throw new SubmitException(SubmitRefusal.QueueFull, $"{queue.Count} jobs are waiting; try again later", TimeSpan.FromSeconds(10));
             }
 
             metrics.Submitted();
@@ -395,11 +396,11 @@ public sealed partial class JobEngine : BackgroundService
 
         using var root = BeneathFile.OpenRoot(workspace);
         using var handle = BeneathFile.OpenRegularFile(root, "job.json")
-            ?? throw new SubmitException(400, "invalid manifest", "job.json: not a regular file");
+            ?? throw new SubmitException(SubmitRefusal.InvalidManifest, "job.json: not a regular file");
         using var stream = new FileStream(handle, FileAccess.Read, 1);
         if (stream.Length > 1 << 20)
         {
-            throw new SubmitException(400, "invalid manifest", "job.json: larger than 1 MiB");
+            throw new SubmitException(SubmitRefusal.InvalidManifest, "job.json: larger than 1 MiB");
         }
 
         using var reader = new StreamReader(stream, Encoding.UTF8);

@@ -6,8 +6,9 @@ namespace Sandrun.Outputs;
 /// <summary>
 /// Opens files a job may have tampered with: relative to the workspace, refusing to leave it and refusing to
 /// follow any symlink on the way (openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS).
+/// Hosts read a job's outputs (<see cref="Jobs.Job.Outputs"/>, below <see cref="Jobs.Job.Workspace"/>) only through it.
 /// </summary>
-internal static class BeneathFile
+public static class BeneathFile
 {
     /// <summary>Opens the workspace root itself (no symlink allowed there either).</summary>
     public static SafeFileHandle OpenRoot(string workspace)

@@ -32,18 +32,14 @@ public sealed class InMemoryJobQueue : IJobQueue
     }
 
     /// <inheritdoc />
-    public ValueTask<bool> TryEnqueueAsync(string jobId, CancellationToken cancellationToken = default) =>
-        ValueTask.FromResult(TryEnqueue(jobId, out _));
-
-    /// <summary>Adds a job; <paramref name="position"/> is its 1-based place at that moment. False when full.</summary>
-    public bool TryEnqueue(string jobId, out int position)
+    public ValueTask<int> TryEnqueueAsync(string jobId, CancellationToken cancellationToken = default)
     {
+        int position;
         lock (gate)
         {
             if (order.Count >= capacity || nodes.ContainsKey(jobId))
             {
-                position = 0;
-                return false;
+                return ValueTask.FromResult(0);
             }
 
             nodes[jobId] = order.AddLast(jobId);
@@ -51,7 +47,7 @@ public sealed class InMemoryJobQueue : IJobQueue
         }
 
         available.Release();
-        return true;
+        return ValueTask.FromResult(position);
     }
 
     /// <inheritdoc />
@@ -72,7 +68,7 @@ public sealed class InMemoryJobQueue : IJobQueue
         }
     }
 
-    /// <summary>Removes a queued job (e.g. deleted before it ran); false when it is not queued.</summary>
+    /// <inheritdoc />
     public bool Remove(string jobId)
     {
         lock (gate)

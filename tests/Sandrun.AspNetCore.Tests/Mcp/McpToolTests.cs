@@ -180,7 +180,10 @@ public abstract class McpToolTests
     [Fact]
     public async Task Limits_beyond_the_maximum_are_clamped_and_impossible_ones_refused()
     {
-        await using var c = await ConnectAsync(new Dictionary<string, string> { ["Sandrun:Limits:MaxTimeoutSeconds"] = "20", ["Sandrun:Limits:MaxMemoryMb"] = "300" });
+        await using var c = await ConnectAsync(new Dictionary<string, string>
+        {
+            ["Sandrun:Limits:DefaultTimeoutSeconds"] = "10", ["Sandrun:Limits:MaxTimeoutSeconds"] = "20", ["Sandrun:Limits:DefaultMemoryMb"] = "256", ["Sandrun:Limits:MaxMemoryMb"] = "300",
+        });
         var clamped = await Call(c, "execute_code", new() { ["language"] = "sh", ["code"] = "echo fine", ["timeout"] = 100_000, ["memory_mb"] = 1_000_000 });
         Assert.Equal("completed", clamped.GetProperty("status").GetString());
         var notes = clamped.GetProperty("notes").EnumerateArray().Select(n => n.GetString()!).ToList();

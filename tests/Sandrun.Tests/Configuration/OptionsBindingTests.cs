@@ -14,7 +14,6 @@ public sealed class OptionsBindingTests
             ["Sandrun:Workers"] = "3",
             ["Sandrun:QueueCapacity"] = "7",
             ["Sandrun:RateLimits:CpuSecondsPerMinute"] = "2.5",
-            ["Sandrun:RateLimits:TrustedProxies:0"] = "10.0.0.1",
             ["Sandrun:Limits:MaxMemoryMb"] = "1024",
             ["Sandrun:Limits:OutputBytesPerStream"] = "4096",
             ["Sandrun:Retention:AfterFailure"] = "00:00:30",
@@ -25,7 +24,6 @@ public sealed class OptionsBindingTests
         Assert.Equal(3, options.Workers);
         Assert.Equal(8, options.QueueCapacity);
         Assert.Equal(2.5, options.RateLimits.CpuSecondsPerMinute);
-        Assert.Equal(["10.0.0.1"], options.RateLimits.TrustedProxies);
         Assert.Equal(1024, options.Limits.MaxMemoryMb);
         Assert.Equal(4096, options.Limits.OutputBytesPerStream);
         Assert.Equal(TimeSpan.FromSeconds(30), options.Retention.AfterFailure);

@@ -1,11 +1,12 @@
 using System.Text;
+using Sandrun.Jobs;
 using static Sandrun.Tests.Intake.ArchiveFixtures;
 using static Sandrun.Tests.Intake.IntakeSandbox;
 
 namespace Sandrun.Tests.Intake;
 
 /// <summary>
-/// The archive attack corpus (research/anchors.md §4.4 A1–A7, A10): every case is refused with a 400 naming the
+/// The archive attack corpus (research/anchors.md §4.4 A1–A7, A10): every case is refused as an invalid upload naming the
 /// part and the entry, and nothing appears outside the workspace.
 /// </summary>
 public sealed class IntakeAttackTests : IDisposable
@@ -31,7 +32,7 @@ public sealed class IntakeAttackTests : IDisposable
     {
         var tar = new TarBuilder().File("ok.txt", "fine").File(name, "pwned").ToTar();
 
-        await sandbox.RejectAsync(400, "job.tar", $"entry '{name}'", Part("job.tar", tar));
+        await sandbox.RejectAsync(SubmitRefusal.InvalidUpload, "job.tar", $"entry '{name}'", Part("job.tar", tar));
     }
 
     [Theory]
@@ -43,7 +44,7 @@ public sealed class IntakeAttackTests : IDisposable
     {
         var archive = Zip(("ok.txt", UnixRegular | 0b110_100_100, Utf8("fine")), (name, UnixRegular | 0b110_100_100, Utf8("pwned")));
 
-        await sandbox.RejectAsync(400, "job.zip", $"entry '{name}'", Part("job.zip", archive));
+        await sandbox.RejectAsync(SubmitRefusal.InvalidUpload, "job.zip", $"entry '{name}'", Part("job.zip", archive));
     }
 
     [Fact]
@@ -51,7 +52,7 @@ public sealed class IntakeAttackTests : IDisposable
     {
         var tar = new TarBuilder().Pax(("path", "../../outside")).File("harmless", "pwned").ToTar();
 
-        await sandbox.RejectAsync(400, "job.tar", "entry '../../outside' escapes the workspace", Part("job.tar", tar));
+        await sandbox.RejectAsync(SubmitRefusal.InvalidUpload, "job.tar", "entry '../../outside' escapes the workspace", Part("job.tar", tar));
     }
 
     [Fact]
@@ -59,17 +60,17 @@ public sealed class IntakeAttackTests : IDisposable
     {
         var tar = new TarBuilder().LongNameFile("../../" + new string('o', 120), "pwned").ToTar();
 
-        await sandbox.RejectAsync(400, "job.tar", "entry '../../ooo", Part("job.tar", tar));
+        await sandbox.RejectAsync(SubmitRefusal.InvalidUpload, "job.tar", "entry '../../ooo", Part("job.tar", tar));
     }
 
     [Fact]
     public async Task Control_characters_in_names_are_refused()
     {
         var tar = new TarBuilder().Entry("a\u0001b"u8.ToArray(), '0', Utf8("x")).ToTar();
-        await sandbox.RejectAsync(400, "job.tar", "entry 'a\\x01b' contains a control character", Part("job.tar", tar));
+        await sandbox.RejectAsync(SubmitRefusal.InvalidUpload, "job.tar", "entry 'a\\x01b' contains a control character", Part("job.tar", tar));
 
         var zip = Zip(("line\nbreak", UnixRegular | 0b110_100_100, Utf8("x")));
-        await sandbox.RejectAsync(400, "job.zip", "entry 'line\\x0abreak' contains a control character", Part("job.zip", zip));
+        await sandbox.RejectAsync(SubmitRefusal.InvalidUpload, "job.zip", "entry 'line\\x0abreak' contains a control character", Part("job.zip", zip));
     }
 
     [Fact]
@@ -77,17 +78,17 @@ public sealed class IntakeAttackTests : IDisposable
     {
         var tar = new TarBuilder().Pax(("path", "safe\0../../outside")).File("x", "pwned").ToTar();
 
-        await sandbox.RejectAsync(400, "job.tar", "entry 'safe\\x00../../outside' contains a control character", Part("job.tar", tar));
+        await sandbox.RejectAsync(SubmitRefusal.InvalidUpload, "job.tar", "entry 'safe\\x00../../outside' contains a control character", Part("job.tar", tar));
     }
 
     [Fact]
     public async Task Names_that_are_not_UTF8_are_refused()
     {
         var tar = new TarBuilder().Entry([(byte)'b', 0xFF, 0xFE, (byte)'d'], '0', Utf8("x")).ToTar();
-        await sandbox.RejectAsync(400, "job.tar", "entry 'b\uFFFD\uFFFDd' is not valid UTF-8", Part("job.tar", tar));
+        await sandbox.RejectAsync(SubmitRefusal.InvalidUpload, "job.tar", "entry 'b\uFFFD\uFFFDd' is not valid UTF-8", Part("job.tar", tar));
 
         var zip = Zip(Encoding.Latin1, ("caf\u00e9", UnixRegular | 0b110_100_100, Utf8("x")));
-        await sandbox.RejectAsync(400, "job.zip", "entry 'caf\uFFFD' is not valid UTF-8", Part("job.zip", zip));
+        await sandbox.RejectAsync(SubmitRefusal.InvalidUpload, "job.zip", "entry 'caf\uFFFD' is not valid UTF-8", Part("job.zip", zip));
     }
 
     [Theory]
@@ -98,7 +99,7 @@ public sealed class IntakeAttackTests : IDisposable
     {
         var tar = new TarBuilder().Entry("dev/evil"u8.ToArray(), type, patch: header => TarBuilder.Octal(header, 329, 8, 1)).ToTar();
 
-        await sandbox.RejectAsync(400, "job.tar", $"entry 'dev/evil' {reason}", Part("job.tar", tar));
+        await sandbox.RejectAsync(SubmitRefusal.InvalidUpload, "job.tar", $"entry 'dev/evil' {reason}", Part("job.tar", tar));
         Assert.False(Path.Exists(sandbox.PathOf("dev/evil")));
     }
 
@@ -107,7 +108,7 @@ public sealed class IntakeAttackTests : IDisposable
     {
         var zip = Zip(("pipe", UnixFifo | 0b110_100_100, []));
 
-        await sandbox.RejectAsync(400, "job.zip", "entry 'pipe' is a device node, FIFO or socket", Part("job.zip", zip));
+        await sandbox.RejectAsync(SubmitRefusal.InvalidUpload, "job.zip", "entry 'pipe' is a device node, FIFO or socket", Part("job.zip", zip));
     }
 
     [Theory]
@@ -121,7 +122,7 @@ public sealed class IntakeAttackTests : IDisposable
     {
         var tar = new TarBuilder().Directory("sub/").Symlink("link", target).ToTar();
 
-        await sandbox.RejectAsync(400, "job.tar", "entry 'link' is a symlink", Part("job.tar", tar));
+        await sandbox.RejectAsync(SubmitRefusal.InvalidUpload, "job.tar", "entry 'link' is a symlink", Part("job.tar", tar));
         Assert.False(Path.Exists(sandbox.PathOf("link")));
     }
 
@@ -130,7 +131,7 @@ public sealed class IntakeAttackTests : IDisposable
     {
         var tar = new TarBuilder().Symlink("a/b/ok", "../../top").Symlink("a/b/evil", "../../../outside").ToTar();
 
-        await sandbox.RejectAsync(400, "job.tar", "entry 'a/b/evil' is a symlink to '../../../outside', which escapes the workspace", Part("job.tar", tar));
+        await sandbox.RejectAsync(SubmitRefusal.InvalidUpload, "job.tar", "entry 'a/b/evil' is a symlink to '../../../outside', which escapes the workspace", Part("job.tar", tar));
         Assert.Equal("../../top", new FileInfo(sandbox.PathOf("a/b/ok")).LinkTarget);
     }
 
@@ -139,7 +140,7 @@ public sealed class IntakeAttackTests : IDisposable
     {
         var zip = Zip(("evil", UnixSymlink | 0b111_111_111, Utf8("../../outside")));
 
-        await sandbox.RejectAsync(400, "job.zip", "entry 'evil' is a symlink to '../../outside'", Part("job.zip", zip));
+        await sandbox.RejectAsync(SubmitRefusal.InvalidUpload, "job.zip", "entry 'evil' is a symlink to '../../outside'", Part("job.zip", zip));
     }
 
     [Fact]
@@ -147,7 +148,7 @@ public sealed class IntakeAttackTests : IDisposable
     {
         var tar = new TarBuilder().Directory("sub/").Symlink("d", "sub").File("d/file", "through").ToTar();
 
-        await sandbox.RejectAsync(400, "job.tar", "entry 'd/file' goes through the symlink 'd'", Part("job.tar", tar));
+        await sandbox.RejectAsync(SubmitRefusal.InvalidUpload, "job.tar", "entry 'd/file' goes through the symlink 'd'", Part("job.tar", tar));
         Assert.False(Path.Exists(sandbox.PathOf("sub/file")));
     }
 
@@ -156,7 +157,7 @@ public sealed class IntakeAttackTests : IDisposable
     {
         var tar = new TarBuilder().Directory("sub/").Symlink("d", "sub").Directory("d/inner/").ToTar();
 
-        await sandbox.RejectAsync(400, "job.tar", "entry 'd/inner/' goes through the symlink 'd'", Part("job.tar", tar));
+        await sandbox.RejectAsync(SubmitRefusal.InvalidUpload, "job.tar", "entry 'd/inner/' goes through the symlink 'd'", Part("job.tar", tar));
     }
 
     [Fact]
@@ -164,7 +165,7 @@ public sealed class IntakeAttackTests : IDisposable
     {
         var tar = new TarBuilder().Symlink("d", "/etc").File("d/passwd", "root::0:0::/:/bin/sh").ToTar();
 
-        await sandbox.RejectAsync(400, "job.tar", "entry 'd' is a symlink whose target '/etc' is an absolute path", Part("job.tar", tar));
+        await sandbox.RejectAsync(SubmitRefusal.InvalidUpload, "job.tar", "entry 'd' is a symlink whose target '/etc' is an absolute path", Part("job.tar", tar));
     }
 
     [Fact]
@@ -173,7 +174,7 @@ public sealed class IntakeAttackTests : IDisposable
         // a -> . makes a/b, a/b/c, ... lexically deeper while really staying at the root, so a/b -> .. escapes.
         var tar = new TarBuilder().Symlink("a", ".").Symlink("a/b", "..").ToTar();
 
-        await sandbox.RejectAsync(400, "job.tar", "entry 'a/b' goes through the symlink 'a'", Part("job.tar", tar));
+        await sandbox.RejectAsync(SubmitRefusal.InvalidUpload, "job.tar", "entry 'a/b' goes through the symlink 'a'", Part("job.tar", tar));
     }
 
     [Fact]
@@ -181,7 +182,7 @@ public sealed class IntakeAttackTests : IDisposable
     {
         var tar = new TarBuilder().Symlink("a", ".").Symlink("b", "a/a/a/../..").ToTar();
 
-        await sandbox.RejectAsync(400, "job.tar", "entry 'b' is a symlink to 'a/a/a/../..', which escapes the workspace", Part("job.tar", tar));
+        await sandbox.RejectAsync(SubmitRefusal.InvalidUpload, "job.tar", "entry 'b' is a symlink to 'a/a/a/../..', which escapes the workspace", Part("job.tar", tar));
     }
 
     [Fact]
@@ -190,7 +191,7 @@ public sealed class IntakeAttackTests : IDisposable
         // Checked alone, l -> x/.. is the root; once x -> . exists it is the workspace's parent.
         var tar = new TarBuilder().Symlink("l", "x/..").Symlink("x", ".").ToTar();
 
-        await sandbox.RejectAsync(400, "job.tar", "entry 'l' is a symlink to 'x/..', which escapes the workspace", Part("job.tar", tar));
+        await sandbox.RejectAsync(SubmitRefusal.InvalidUpload, "job.tar", "entry 'l' is a symlink to 'x/..', which escapes the workspace", Part("job.tar", tar));
     }
 
     [Fact]
@@ -198,7 +199,7 @@ public sealed class IntakeAttackTests : IDisposable
     {
         var tar = new TarBuilder().Symlink("a", "b").Symlink("b", "a").ToTar();
 
-        await sandbox.RejectAsync(400, "job.tar", "goes through too many symlinks", Part("job.tar", tar));
+        await sandbox.RejectAsync(SubmitRefusal.InvalidUpload, "job.tar", "goes through too many symlinks", Part("job.tar", tar));
     }
 
     [Fact]
@@ -207,7 +208,7 @@ public sealed class IntakeAttackTests : IDisposable
         var first = new TarBuilder().Symlink("x", "../..").ToTar();
         var second = new TarBuilder().File("x/outside", "pwned").ToTar();
 
-        await sandbox.RejectAsync(400, "one.tar", "entry 'x' is a symlink to '../..'", Part("one.tar", first), Part("two.tar", second));
+        await sandbox.RejectAsync(SubmitRefusal.InvalidUpload, "one.tar", "entry 'x' is a symlink to '../..'", Part("one.tar", first), Part("two.tar", second));
     }
 
     [Fact]
@@ -216,7 +217,7 @@ public sealed class IntakeAttackTests : IDisposable
         var first = new TarBuilder().Directory("sub/").Symlink("x", "sub").ToTar();
         var second = new TarBuilder().File("x/file", "through").ToTarGz();
 
-        await sandbox.RejectAsync(400, "two.tar.gz", "entry 'x/file' goes through the symlink 'x'", Part("one.tar", first), Part("two.tar.gz", second));
+        await sandbox.RejectAsync(SubmitRefusal.InvalidUpload, "two.tar.gz", "entry 'x/file' goes through the symlink 'x'", Part("one.tar", first), Part("two.tar.gz", second));
         Assert.Empty(Directory.GetFileSystemEntries(sandbox.PathOf("sub")));
     }
 
@@ -237,7 +238,7 @@ public sealed class IntakeAttackTests : IDisposable
             .File("later", "later")
             .ToTar();
 
-        var error = await sandbox.RejectAsync(400, "job.tar", "entry 'hl' is a hardlink", Part("job.tar", tar));
+        var error = await sandbox.RejectAsync(SubmitRefusal.InvalidUpload, "job.tar", "entry 'hl' is a hardlink", Part("job.tar", tar));
         Assert.Contains(reason, error.Details, StringComparison.Ordinal);
         Assert.False(Path.Exists(sandbox.PathOf("hl")));
     }
@@ -250,7 +251,7 @@ public sealed class IntakeAttackTests : IDisposable
     {
         var tar = new TarBuilder().Symlink("link", target).ToTar();
 
-        await sandbox.RejectAsync(400, "job.tar", "entry 'link' is a symlink whose target", Part("job.tar", tar));
+        await sandbox.RejectAsync(SubmitRefusal.InvalidUpload, "job.tar", "entry 'link' is a symlink whose target", Part("job.tar", tar));
     }
 
     [Fact]
@@ -258,7 +259,7 @@ public sealed class IntakeAttackTests : IDisposable
     {
         var tar = new TarBuilder().File("a/b", "b").File("a", "file over directory").ToTar();
 
-        await sandbox.RejectAsync(400, "job.tar", "entry 'a' would replace a directory", Part("job.tar", tar));
+        await sandbox.RejectAsync(SubmitRefusal.InvalidUpload, "job.tar", "entry 'a' would replace a directory", Part("job.tar", tar));
     }
 
     [Fact]
@@ -266,7 +267,7 @@ public sealed class IntakeAttackTests : IDisposable
     {
         var tar = new TarBuilder().File("main.py/x", "x").ToTar();
 
-        await sandbox.RejectAsync(400, "job.tar", "entry 'main.py/x' needs 'main.py' to be a directory, but it is a file", Part("main.py", Utf8("print()")), Part("job.tar", tar));
+        await sandbox.RejectAsync(SubmitRefusal.InvalidUpload, "job.tar", "entry 'main.py/x' needs 'main.py' to be a directory, but it is a file", Part("main.py", Utf8("print()")), Part("job.tar", tar));
     }
 
     [Fact]
@@ -274,7 +275,7 @@ public sealed class IntakeAttackTests : IDisposable
     {
         var tar = new TarBuilder().Symlink("d", "elsewhere").Directory("d/").ToTar();
 
-        await sandbox.RejectAsync(400, "job.tar", "entry 'd/' is a directory, but a file or symlink of that name came earlier", Part("job.tar", tar));
+        await sandbox.RejectAsync(SubmitRefusal.InvalidUpload, "job.tar", "entry 'd/' is a directory, but a file or symlink of that name came earlier", Part("job.tar", tar));
     }
 
     [Fact]
@@ -282,7 +283,7 @@ public sealed class IntakeAttackTests : IDisposable
     {
         var tar = new TarBuilder().File("dir/", "data").ToTar();
 
-        await sandbox.RejectAsync(400, "job.tar", "entry 'dir/' is not a directory", Part("job.tar", tar));
+        await sandbox.RejectAsync(SubmitRefusal.InvalidUpload, "job.tar", "entry 'dir/' is not a directory", Part("job.tar", tar));
     }
 
     [Theory]
@@ -299,7 +300,7 @@ public sealed class IntakeAttackTests : IDisposable
     {
         var error = await Assert.ThrowsAsync<Sandrun.Intake.IntakeException>(() => sandbox.RunAsync(Part(name, Utf8("x"))));
 
-        Assert.Equal(400, error.StatusCode);
+        Assert.Equal(SubmitRefusal.InvalidUpload, error.Kind);
         Assert.EndsWith(reason, error.Details, StringComparison.Ordinal);
         sandbox.AssertNothingOutside();
         Assert.Empty(Directory.GetFileSystemEntries(sandbox.Workspace));
@@ -328,10 +329,10 @@ public sealed class IntakeAttackTests : IDisposable
     public async Task Unsupported_tar_entry_types_and_sparse_files_are_refused()
     {
         var sparse = new TarBuilder().Entry("s"u8.ToArray(), 'S', Utf8("data")).ToTar();
-        await sandbox.RejectAsync(400, "job.tar", "entry 's' has an unsupported tar entry type 'S'", Part("job.tar", sparse));
+        await sandbox.RejectAsync(SubmitRefusal.InvalidUpload, "job.tar", "entry 's' has an unsupported tar entry type 'S'", Part("job.tar", sparse));
 
         var paxSparse = new TarBuilder().Pax(("GNU.sparse.major", "1"), ("GNU.sparse.minor", "0")).File("p", "map and data").ToTar();
-        await sandbox.RejectAsync(400, "job.tar", "entry 'p' is a sparse file", Part("job.tar", paxSparse));
+        await sandbox.RejectAsync(SubmitRefusal.InvalidUpload, "job.tar", "entry 'p' is a sparse file", Part("job.tar", paxSparse));
     }
 
     [Fact]
@@ -340,7 +341,7 @@ public sealed class IntakeAttackTests : IDisposable
         var zip = Zip(("secret.txt", UnixRegular | 0b110_100_100, Utf8("data")));
         SetGeneralPurposeFlag(zip, 0x0001);
 
-        await sandbox.RejectAsync(400, "job.zip", "entry 'secret.txt' is encrypted", Part("job.zip", zip));
+        await sandbox.RejectAsync(SubmitRefusal.InvalidUpload, "job.zip", "entry 'secret.txt' is encrypted", Part("job.zip", zip));
     }
 
     // Sets a flag bit in every local and central directory header of a zip.

@@ -1,4 +1,5 @@
 using Sandrun.Intake;
+using Sandrun.Jobs;
 using static Sandrun.Tests.Intake.ArchiveFixtures;
 using static Sandrun.Tests.Intake.IntakeSandbox;
 
@@ -19,13 +20,13 @@ public sealed class IntakeCorruptionTests : IDisposable
     {
         byte[] corrupt = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, .. Utf8("this is not deflate data at all, not even close")];
 
-        await sandbox.RejectAsync(400, "job.tar.gz", "is corrupt", Part("job.tar.gz", corrupt));
+        await sandbox.RejectAsync(SubmitRefusal.InvalidUpload, "job.tar.gz", "is corrupt", Part("job.tar.gz", corrupt));
     }
 
     [Fact]
     public async Task A_tgz_that_is_not_gzip_is_400()
     {
-        await sandbox.RejectAsync(400, "job.tgz", "is corrupt", Part("job.tgz", Utf8("print('hello')\n")));
+        await sandbox.RejectAsync(SubmitRefusal.InvalidUpload, "job.tgz", "is corrupt", Part("job.tgz", Utf8("print('hello')\n")));
     }
 
     [Fact]
@@ -42,7 +43,7 @@ public sealed class IntakeCorruptionTests : IDisposable
     {
         var tar = new TarBuilder().File("big", new byte[10_000]).ToTar();
 
-        await sandbox.RejectAsync(400, "job.tar", "entry 'big' is truncated", Part("job.tar", tar[..3000]));
+        await sandbox.RejectAsync(SubmitRefusal.InvalidUpload, "job.tar", "entry 'big' is truncated", Part("job.tar", tar[..3000]));
     }
 
     [Fact]
@@ -50,7 +51,7 @@ public sealed class IntakeCorruptionTests : IDisposable
     {
         var tar = new TarBuilder().File("a", "a").File("b", "b").ToTar();
 
-        await sandbox.RejectAsync(400, "job.tar", "is truncated (partial tar header at byte 1024)", Part("job.tar", tar[..1300]));
+        await sandbox.RejectAsync(SubmitRefusal.InvalidUpload, "job.tar", "is truncated (partial tar header at byte 1024)", Part("job.tar", tar[..1300]));
     }
 
     [Fact]
@@ -68,7 +69,7 @@ public sealed class IntakeCorruptionTests : IDisposable
     {
         var tar = new TarBuilder().File("ok", "ok").Entry("x"u8.ToArray(), '0', Utf8("x"), patch: h => h[0] = (byte)'y', patchAfterChecksum: true).ToTar();
 
-        await sandbox.RejectAsync(400, "job.tar", "corrupt tar header at byte 1024 (checksum mismatch)", Part("job.tar", tar));
+        await sandbox.RejectAsync(SubmitRefusal.InvalidUpload, "job.tar", "corrupt tar header at byte 1024 (checksum mismatch)", Part("job.tar", tar));
     }
 
     [Fact]
@@ -77,7 +78,7 @@ public sealed class IntakeCorruptionTests : IDisposable
         var garbage = new byte[4096];
         new Random(3).NextBytes(garbage);
 
-        await sandbox.RejectAsync(400, "job.tar", "checksum mismatch", Part("job.tar", garbage));
+        await sandbox.RejectAsync(SubmitRefusal.InvalidUpload, "job.tar", "checksum mismatch", Part("job.tar", garbage));
     }
 
     [Fact]
@@ -85,7 +86,7 @@ public sealed class IntakeCorruptionTests : IDisposable
     {
         var tar = new TarBuilder().Entry("neg"u8.ToArray(), '0', patch: h => h.AsSpan(124, 12).Fill(0xFF)).ToTar();
 
-        await sandbox.RejectAsync(400, "job.tar", "has a negative size", Part("job.tar", tar));
+        await sandbox.RejectAsync(SubmitRefusal.InvalidUpload, "job.tar", "has a negative size", Part("job.tar", tar));
     }
 
     [Fact]
@@ -93,7 +94,7 @@ public sealed class IntakeCorruptionTests : IDisposable
     {
         var tar = new TarBuilder().Entry("bad"u8.ToArray(), '0', patch: h => "00000009x12\0"u8.CopyTo(h.AsSpan(124))).ToTar();
 
-        await sandbox.RejectAsync(400, "job.tar", "has a malformed size field", Part("job.tar", tar));
+        await sandbox.RejectAsync(SubmitRefusal.InvalidUpload, "job.tar", "has a malformed size field", Part("job.tar", tar));
     }
 
     [Fact]
@@ -101,7 +102,7 @@ public sealed class IntakeCorruptionTests : IDisposable
     {
         var tar = new TarBuilder().Entry("PaxHeaders/x"u8.ToArray(), 'x', Utf8("99 path=x\n")).File("x", "x").ToTar();
 
-        await sandbox.RejectAsync(400, "job.tar", "has a malformed PAX header", Part("job.tar", tar));
+        await sandbox.RejectAsync(SubmitRefusal.InvalidUpload, "job.tar", "has a malformed PAX header", Part("job.tar", tar));
     }
 
     [Fact]
@@ -109,7 +110,7 @@ public sealed class IntakeCorruptionTests : IDisposable
     {
         var tar = new TarBuilder().Pax(("size", "-5")).File("x", "x").ToTar();
 
-        await sandbox.RejectAsync(400, "job.tar", "entry 'x' has a malformed PAX size '-5'", Part("job.tar", tar));
+        await sandbox.RejectAsync(SubmitRefusal.InvalidUpload, "job.tar", "entry 'x' has a malformed PAX size '-5'", Part("job.tar", tar));
     }
 
     [Fact]
@@ -117,13 +118,13 @@ public sealed class IntakeCorruptionTests : IDisposable
     {
         var tar = new TarBuilder().Pax(("path", "x")).ToTar();
 
-        await sandbox.RejectAsync(400, "job.tar", "ends after a metadata header with no entry", Part("job.tar", tar));
+        await sandbox.RejectAsync(SubmitRefusal.InvalidUpload, "job.tar", "ends after a metadata header with no entry", Part("job.tar", tar));
     }
 
     [Fact]
     public async Task Garbage_named_zip_is_400()
     {
-        await sandbox.RejectAsync(400, "job.zip", "is corrupt", Part("job.zip", Utf8("PK but not really a zip file")));
+        await sandbox.RejectAsync(SubmitRefusal.InvalidUpload, "job.zip", "is corrupt", Part("job.zip", Utf8("PK but not really a zip file")));
     }
 
     [Fact]
@@ -131,7 +132,7 @@ public sealed class IntakeCorruptionTests : IDisposable
     {
         var zip = Zip(("a.txt", UnixRegular | 0b110_100_100, new byte[50_000]), ("b.txt", UnixRegular | 0b110_100_100, Utf8("b")));
 
-        await sandbox.RejectAsync(400, "job.zip", "is corrupt", Part("job.zip", zip[..(zip.Length - 30)]));
+        await sandbox.RejectAsync(SubmitRefusal.InvalidUpload, "job.zip", "is corrupt", Part("job.zip", zip[..(zip.Length - 30)]));
     }
 
     [Fact]
@@ -145,7 +146,7 @@ public sealed class IntakeCorruptionTests : IDisposable
             zip[i] ^= 0x5A;
         }
 
-        await sandbox.RejectAsync(400, "job.zip", "entry 'a.bin' is corrupt", Part("job.zip", zip));
+        await sandbox.RejectAsync(SubmitRefusal.InvalidUpload, "job.zip", "entry 'a.bin' is corrupt", Part("job.zip", zip));
     }
 
     [Theory]

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.IO.Compression;
 using Sandrun.Intake;
+using Sandrun.Jobs;
 using static Sandrun.Tests.Intake.ArchiveFixtures;
 using static Sandrun.Tests.Intake.IntakeSandbox;
 
@@ -28,7 +29,7 @@ public sealed class IntakeLimitTests : IDisposable
     {
         var limits = IntakeLimits.Default with { MaxUploadBytes = MiB };
 
-        await sandbox.RejectAsync(limits, 413, "big.bin", "takes the upload over the limit of 1048576 bytes", Part("big.bin", new byte[2 * MiB]));
+        await sandbox.RejectAsync(limits, SubmitRefusal.UploadTooLarge, "big.bin", "takes the upload over the limit of 1048576 bytes", Part("big.bin", new byte[2 * MiB]));
     }
 
     [Fact]
@@ -36,7 +37,7 @@ public sealed class IntakeLimitTests : IDisposable
     {
         var limits = IntakeLimits.Default with { MaxUploadBytes = MiB };
 
-        await sandbox.RejectAsync(limits, 413, "second.bin", "takes the upload over the limit", Part("first.bin", new byte[600 * 1024]), Part("second.bin", new byte[600 * 1024]));
+        await sandbox.RejectAsync(limits, SubmitRefusal.UploadTooLarge, "second.bin", "takes the upload over the limit", Part("first.bin", new byte[600 * 1024]), Part("second.bin", new byte[600 * 1024]));
         Assert.Equal(600 * 1024, new FileInfo(sandbox.PathOf("first.bin")).Length);
     }
 
@@ -48,7 +49,7 @@ public sealed class IntakeLimitTests : IDisposable
         var archive = new TarBuilder().File("noise", random).ToTarGz();
         var limits = IntakeLimits.Default with { MaxUploadBytes = MiB };
 
-        await sandbox.RejectAsync(limits, 413, "job.tar.gz", "takes the upload over the limit", Part("job.tar.gz", archive));
+        await sandbox.RejectAsync(limits, SubmitRefusal.UploadTooLarge, "job.tar.gz", "takes the upload over the limit", Part("job.tar.gz", archive));
     }
 
     [Fact]
@@ -62,7 +63,7 @@ public sealed class IntakeLimitTests : IDisposable
 
         var limits = IntakeLimits.Default with { MaxExtractedBytes = 10 * MiB };
 
-        await sandbox.RejectAsync(limits, 413, "job.tar.gz", "entry 'f10' takes the extracted data over the limit of 10485760 bytes", Part("job.tar.gz", builder.ToTarGz()));
+        await sandbox.RejectAsync(limits, SubmitRefusal.UploadTooLarge, "job.tar.gz", "entry 'f10' takes the extracted data over the limit of 10485760 bytes", Part("job.tar.gz", builder.ToTarGz()));
         Assert.True(Directory.GetFiles(sandbox.Workspace).Sum(f => new FileInfo(f).Length) <= 10 * MiB);
     }
 
@@ -73,7 +74,7 @@ public sealed class IntakeLimitTests : IDisposable
         var limits = IntakeLimits.Default with { MaxExtractedBytes = 10 * MiB };
         var clock = Stopwatch.StartNew();
 
-        await sandbox.RejectAsync(limits, 413, "bomb.zip", "entry 'zeros.bin' takes the extracted data over the limit", Part("bomb.zip", bomb));
+        await sandbox.RejectAsync(limits, SubmitRefusal.UploadTooLarge, "bomb.zip", "entry 'zeros.bin' takes the extracted data over the limit", Part("bomb.zip", bomb));
 
         Assert.InRange(clock.Elapsed, TimeSpan.Zero, Fast);
         Assert.True(bomb.Length < MiB);
@@ -87,7 +88,7 @@ public sealed class IntakeLimitTests : IDisposable
         UnderstateSizes(zip, 16);
         var clock = Stopwatch.StartNew();
 
-        await sandbox.RejectAsync(400, "liar.zip", "entry 'liar.bin' is corrupt (more data than the 16 bytes its header declares)", Part("liar.zip", zip));
+        await sandbox.RejectAsync(SubmitRefusal.InvalidUpload, "liar.zip", "entry 'liar.bin' is corrupt (more data than the 16 bytes its header declares)", Part("liar.zip", zip));
 
         Assert.InRange(clock.Elapsed, TimeSpan.Zero, Fast);
         Assert.True(new FileInfo(sandbox.PathOf("liar.bin")).Length <= 16);
@@ -100,7 +101,7 @@ public sealed class IntakeLimitTests : IDisposable
         var bomb = TenGiBOfZerosAfter(header);
         var clock = Stopwatch.StartNew();
 
-        await sandbox.RejectAsync(413, "bomb.tar.gz", "entry 'huge.bin' takes the extracted data over the limit of 104857600 bytes", Part("bomb.tar.gz", bomb));
+        await sandbox.RejectAsync(SubmitRefusal.UploadTooLarge, "bomb.tar.gz", "entry 'huge.bin' takes the extracted data over the limit of 104857600 bytes", Part("bomb.tar.gz", bomb));
 
         Assert.InRange(clock.Elapsed, TimeSpan.Zero, Fast);
         Assert.False(File.Exists(sandbox.PathOf("huge.bin")));
@@ -132,7 +133,7 @@ public sealed class IntakeLimitTests : IDisposable
         var archive = builder.ToTarGz();
         var clock = Stopwatch.StartNew();
 
-        await sandbox.RejectAsync(413, "many.tar.gz", "entry 'd10/f10000' is past the limit of 10000 entries", Part("many.tar.gz", archive));
+        await sandbox.RejectAsync(SubmitRefusal.UploadTooLarge, "many.tar.gz", "entry 'd10/f10000' is past the limit of 10000 entries", Part("many.tar.gz", archive));
 
         Assert.InRange(clock.Elapsed, TimeSpan.Zero, Fast);
         Assert.Equal(10_000, Directory.EnumerateFiles(sandbox.Workspace, "*", SearchOption.AllDirectories).Count());
@@ -152,7 +153,7 @@ public sealed class IntakeLimitTests : IDisposable
 
         var clock = Stopwatch.StartNew();
 
-        await sandbox.RejectAsync(413, "many.zip", "entry 'f10000' is past the limit of 10000 entries", Part("many.zip", output.ToArray()));
+        await sandbox.RejectAsync(SubmitRefusal.UploadTooLarge, "many.zip", "entry 'f10000' is past the limit of 10000 entries", Part("many.zip", output.ToArray()));
 
         Assert.InRange(clock.Elapsed, TimeSpan.Zero, Fast);
         Assert.Equal(10_000, Directory.GetFiles(sandbox.Workspace).Length);
@@ -163,7 +164,7 @@ public sealed class IntakeLimitTests : IDisposable
     {
         var limits = IntakeLimits.Default with { MaxEntries = 2 };
 
-        await sandbox.RejectAsync(limits, 413, "c.txt", "is past the limit of 2 entries", Part("a.txt", Utf8("a")), Part("b.txt", Utf8("b")), Part("c.txt", Utf8("c")));
+        await sandbox.RejectAsync(limits, SubmitRefusal.UploadTooLarge, "c.txt", "is past the limit of 2 entries", Part("a.txt", Utf8("a")), Part("b.txt", Utf8("b")), Part("c.txt", Utf8("c")));
     }
 
     [Fact]
@@ -173,7 +174,7 @@ public sealed class IntakeLimitTests : IDisposable
         var tar = new TarBuilder().LongNameFile(name, "data").ToTar();
         var clock = Stopwatch.StartNew();
 
-        var error = await sandbox.RejectAsync(400, "job.tar", "entry 'x/nnnn", Part("job.tar", tar));
+        var error = await sandbox.RejectAsync(SubmitRefusal.InvalidUpload, "job.tar", "entry 'x/nnnn", Part("job.tar", tar));
 
         Assert.Contains("has a name longer than 1024 bytes", error.Details, StringComparison.Ordinal);
         Assert.True(error.Details.Length < 400);
@@ -186,7 +187,7 @@ public sealed class IntakeLimitTests : IDisposable
         var name = new string('p', 2000);
         var tar = new TarBuilder().Pax(("path", name)).File("short", "data").ToTar();
 
-        var error = await sandbox.RejectAsync(400, "job.tar", "entry 'pppp", Part("job.tar", tar));
+        var error = await sandbox.RejectAsync(SubmitRefusal.InvalidUpload, "job.tar", "entry 'pppp", Part("job.tar", tar));
 
         Assert.EndsWith("is longer than 1024 bytes", error.Details, StringComparison.Ordinal);
     }
@@ -196,7 +197,7 @@ public sealed class IntakeLimitTests : IDisposable
     {
         var zip = Zip((new string('z', 5000), UnixRegular | 0b110_100_100, Utf8("x")));
 
-        await sandbox.RejectAsync(400, "job.zip", "is longer than 1024 bytes", Part("job.zip", zip));
+        await sandbox.RejectAsync(SubmitRefusal.InvalidUpload, "job.zip", "is longer than 1024 bytes", Part("job.zip", zip));
     }
 
     [Fact]
@@ -206,7 +207,7 @@ public sealed class IntakeLimitTests : IDisposable
         var tooDeep = string.Join('/', Enumerable.Repeat("d", 65));
         var tar = new TarBuilder().Pax(("path", ok)).File("a", "fine").Pax(("path", tooDeep)).File("b", "deep").ToTar();
 
-        await sandbox.RejectAsync(400, "job.tar", "is nested deeper than 64 levels", Part("job.tar", tar));
+        await sandbox.RejectAsync(SubmitRefusal.InvalidUpload, "job.tar", "is nested deeper than 64 levels", Part("job.tar", tar));
         Assert.True(File.Exists(sandbox.PathOf(ok)));
     }
 
@@ -215,7 +216,7 @@ public sealed class IntakeLimitTests : IDisposable
     {
         var tar = new TarBuilder().Pax(("path", "dir/" + new string('c', 256))).File("x", "data").ToTar();
 
-        await sandbox.RejectAsync(400, "job.tar", "has a path component longer than 255 bytes", Part("job.tar", tar));
+        await sandbox.RejectAsync(SubmitRefusal.InvalidUpload, "job.tar", "has a path component longer than 255 bytes", Part("job.tar", tar));
     }
 
     [Fact]
@@ -224,7 +225,7 @@ public sealed class IntakeLimitTests : IDisposable
         var records = new (string, string)[] { ("comment", new string('c', 200_000)) };
         var tar = new TarBuilder().Pax(records).File("x", "data").ToTar();
 
-        await sandbox.RejectAsync(400, "job.tar", "has a PAX header of 200", Part("job.tar", tar));
+        await sandbox.RejectAsync(SubmitRefusal.InvalidUpload, "job.tar", "has a PAX header of 200", Part("job.tar", tar));
     }
 
     [Fact]
@@ -238,7 +239,7 @@ public sealed class IntakeLimitTests : IDisposable
 
         var limits = IntakeLimits.Default with { MaxExtractedBytes = MiB };
 
-        await sandbox.RejectAsync(limits, 413, "meta.tar.gz", "takes the extracted data over the limit", Part("meta.tar.gz", builder.File("x", "x").ToTarGz()));
+        await sandbox.RejectAsync(limits, SubmitRefusal.UploadTooLarge, "meta.tar.gz", "takes the extracted data over the limit", Part("meta.tar.gz", builder.File("x", "x").ToTarGz()));
     }
 
     [Fact]
@@ -252,7 +253,7 @@ public sealed class IntakeLimitTests : IDisposable
 
         var limits = IntakeLimits.Default with { MaxExtractedBytes = 10 * MiB };
 
-        await sandbox.RejectAsync(limits, 413, "job.tar", "entry 'copy9' takes the extracted data over the limit", Part("job.tar", builder.ToTar()));
+        await sandbox.RejectAsync(limits, SubmitRefusal.UploadTooLarge, "job.tar", "entry 'copy9' takes the extracted data over the limit", Part("job.tar", builder.ToTar()));
     }
 
     [Fact]
@@ -268,7 +269,7 @@ public sealed class IntakeLimitTests : IDisposable
 
         var clock = Stopwatch.StartNew();
 
-        await sandbox.RejectAsync(400, "links.tar", "takes too long to check", Part("links.tar", builder.ToTar()));
+        await sandbox.RejectAsync(SubmitRefusal.InvalidUpload, "links.tar", "takes too long to check", Part("links.tar", builder.ToTar()));
 
         Assert.InRange(clock.Elapsed, TimeSpan.Zero, Fast);
     }
@@ -279,7 +280,7 @@ public sealed class IntakeLimitTests : IDisposable
         RunOrFail("mount", "-t", "tmpfs", "-o", "size=1m", "sandrun-test", sandbox.Workspace);
         try
         {
-            await sandbox.RejectAsync(413, "job.tar", "entry 'big' does not fit in the workspace", Part("job.tar", new TarBuilder().File("big", new byte[2 * MiB]).ToTar()));
+            await sandbox.RejectAsync(SubmitRefusal.UploadTooLarge, "job.tar", "entry 'big' does not fit in the workspace", Part("job.tar", new TarBuilder().File("big", new byte[2 * MiB]).ToTar()));
         }
         finally
         {

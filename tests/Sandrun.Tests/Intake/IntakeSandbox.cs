@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Sandrun.Intake;
+using Sandrun.Jobs;
 
 namespace Sandrun.Tests.Intake;
 
@@ -34,17 +35,16 @@ internal sealed class IntakeSandbox : IDisposable
         UploadIntake.ExtractAsync(parts, Workspace, limits, Uid, Gid);
 
     /// <summary>
-    /// Runs the upload and expects it refused with <paramref name="status"/>, the details starting with
+    /// Runs the upload and expects it refused as <paramref name="kind"/>, the details starting with
     /// <paramref name="part"/> and naming <paramref name="entry"/>; then checks that nothing escaped.
     /// </summary>
-    public Task<IntakeException> RejectAsync(int status, string part, string entry, params UploadPart[] parts) =>
-        RejectAsync(IntakeLimits.Default, status, part, entry, parts);
+    public Task<IntakeException> RejectAsync(SubmitRefusal kind, string part, string entry, params UploadPart[] parts) =>
+        RejectAsync(IntakeLimits.Default, kind, part, entry, parts);
 
-    public async Task<IntakeException> RejectAsync(IntakeLimits limits, int status, string part, string entry, params UploadPart[] parts)
+    public async Task<IntakeException> RejectAsync(IntakeLimits limits, SubmitRefusal kind, string part, string entry, params UploadPart[] parts)
     {
         var error = await Assert.ThrowsAsync<IntakeException>(() => RunAsync(limits, parts));
-        Assert.Equal(status, error.StatusCode);
-        Assert.Equal(status == 400 ? "invalid upload" : "upload too large", error.Error);
+        Assert.Equal(kind, error.Kind);
         Assert.StartsWith(part + ":", error.Details, StringComparison.Ordinal);
         Assert.Contains(entry, error.Details, StringComparison.Ordinal);
         AssertNothingOutside();

@@ -87,6 +87,12 @@ internal sealed class EngineHarness : IAsyncDisposable
             job(spec.WorkspaceDirectory);
             return Task.FromResult(new SandboxResult(FailureReason.None, 0, null, TimeSpan.FromMilliseconds(1), 1 << 20, TimeSpan.FromMilliseconds(2)));
         }
+
+        public void EnsureReady()
+        {
+        }
+
+        public bool CanRun(string program) => true;
     }
 
     private sealed class DirectoryWorkspaces(string root) : IWorkspaceProvider

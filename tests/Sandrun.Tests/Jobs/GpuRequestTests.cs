@@ -15,7 +15,7 @@ public sealed class GpuRequestTests
         var error = await Assert.ThrowsAsync<SubmitException>(() => harness.Engine.SubmitAsync(
             new SubmitRequest("test", [new UploadPart("main.py", content)], """{"gpu": {"required": true}}"""), CancellationToken.None));
 
-        Assert.Equal(400, error.StatusCode);
+        Assert.Equal(SubmitRefusal.InvalidManifest, error.Kind);
         Assert.StartsWith("gpu.required: this server does not give GPUs to jobs", error.Details, StringComparison.Ordinal);
         Assert.Equal(0, harness.Engine.QueueLength);
     }

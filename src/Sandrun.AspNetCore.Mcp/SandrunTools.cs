@@ -169,7 +169,7 @@ internal sealed class SandrunTools(
         }
         catch (SubmitException e)
         {
-            return ToolResults.Error($"{e.Error}: {e.Details}" + (e.StatusCode is 429 or 503 && e.RetryAfter is { } retry ? $" (retry after {Math.Max(1, Math.Ceiling(retry.TotalSeconds))} s)" : ""));
+            return ToolResults.Refused(e);
         }
 
         if (!engine.TryGet(id, out var job))

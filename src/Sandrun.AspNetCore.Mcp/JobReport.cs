@@ -1,6 +1,6 @@
 using System.Text;
 using Sandrun.Abstractions;
-using Sandrun.AspNetCore.Api;
+using Sandrun.AspNetCore.Contracts;
 using Sandrun.Jobs;
 
 namespace Sandrun.AspNetCore.Mcp;
@@ -31,7 +31,7 @@ internal static class JobReport
 
         report["outputs"] = Outputs(job);
         report["job_hash"] = job.JobHash;
-        report["worker_metadata"] = Status.Signed(job, signer);
+        report["worker_metadata"] = WorkerMetadata.Of(job, signer);
         if (!job.IsFinished)
         {
             allNotes.Add("the job has not finished; call check_job_status with this job_id for the result");

@@ -1,6 +1,8 @@
+using Microsoft.AspNetCore.Cors.Infrastructure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 using Sandrun.AspNetCore.Mcp;
@@ -10,6 +12,9 @@ namespace Sandrun.AspNetCore;
 /// <summary>Registers Sandrun's MCP tools (execute_python, execute_code, read_output, …).</summary>
 public static class SandrunMcpServiceCollectionExtensions
 {
+    /// <summary>The MCP endpoint's named CORS policy: allowed origins only (see <see cref="RebindingGuard"/>).</summary>
+    internal const string CorsPolicy = "Sandrun.Mcp";
+
     /// <summary>
     /// Adds the MCP server and its tools with options bound from <c>Sandrun:Mcp</c> in <paramref name="configuration"/>,
     /// then <paramref name="configure"/>. See <see cref="AddSandrunMcp(IServiceCollection, Action{SandrunMcpOptions}?)"/>.
@@ -23,7 +28,8 @@ public static class SandrunMcpServiceCollectionExtensions
 
     /// <summary>
     /// Adds the MCP server and its tools over the engine registered by <c>AddSandrun()</c>, with the Streamable HTTP
-    /// transport (stateless) that <c>MapSandrun()</c> maps at <c>/mcp</c> while <see cref="SandrunMcpOptions.Enabled"/>.
+    /// transport (stateless) that <c>MapSandrunMcp()</c> maps (at <c>/mcp</c> by default) while
+    /// <see cref="SandrunMcpOptions.Enabled"/>, and its CORS policy (allowed origins only).
     /// For a desktop client, add <c>.WithStdioServerTransport()</c> to the returned builder instead of mapping HTTP.
     /// Tool calls count against the same per-client quotas as <c>POST /submit</c>.
     /// </summary>
@@ -36,7 +42,21 @@ public static class SandrunMcpServiceCollectionExtensions
             options.Configure(configure);
         }
 
+        options.ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SandrunMcpOptions>, SandrunMcpOptionsValidator>());
+
         services.AddHttpContextAccessor();
+        services.AddCors();
+        services.AddOptions<CorsOptions>().Configure<IOptions<SandrunMcpOptions>>((cors, mcp) =>
+        {
+            var guard = new RebindingGuard(mcp.Value);
+            cors.AddPolicy(CorsPolicy, policy => policy
+                .SetIsOriginAllowed(guard.IsAllowedOrigin)
+                .WithMethods(HttpMethods.Get, HttpMethods.Post, HttpMethods.Delete)
+                .AllowAnyHeader()
+                .WithExposedHeaders("Mcp-Session-Id", "Mcp-Protocol-Version")
+                .SetPreflightMaxAge(TimeSpan.FromDays(1)));
+        });
         services.TryAddSingleton<McpCaller>();
         services.TryAddSingleton<SandrunTools>();
         services.TryAddSingleton<SandrunMcpMarker>();
@@ -48,7 +68,7 @@ public static class SandrunMcpServiceCollectionExtensions
                 {
                     Name = "sandrun",
                     Title = "Sandrun",
-                    Version = typeof(SandrunEndpoints).Assembly.GetName().Version?.ToString(3) ?? "0.0.0",
+                    Version = typeof(SandrunMcpServiceCollectionExtensions).Assembly.GetName().Version?.ToString(3) ?? "0.0.0",
                 };
                 o.ServerInstructions =
                     "Sandrun runs code in disposable Linux sandboxes: no network, no state between calls, strict CPU, memory and time limits. "
@@ -65,5 +85,5 @@ public static class SandrunMcpServiceCollectionExtensions
     }
 }
 
-/// <summary>Tells <c>MapSandrun()</c> that <c>AddSandrunMcp()</c> was called.</summary>
+/// <summary>Tells <c>MapSandrunMcp()</c> that <c>AddSandrunMcp()</c> was called.</summary>
 internal sealed class SandrunMcpMarker;

@@ -111,7 +111,7 @@ internal static class CodeSubmission
         }
 
         tar.Position = 0;
-        return (new UploadPart("files.tar", tar), JsonSerializer.Serialize(manifest));
+        return (new UploadPart("files.tar", tar), JsonSerializer.Serialize(manifest, McpJsonContext.Default.DictionaryStringObject));
     }
 
     private static int Clamp(int value, int max, string name, string unit, List<string> notes)

@@ -49,8 +49,8 @@ internal sealed class RebindingGuard
         return null;
     }
 
-    /// <summary>Whether a browser origin may call the endpoint: listed, or with an allowed host.</summary>
-    private bool IsAllowedOrigin(string origin)
+    /// <summary>Whether a browser origin may call the endpoint: listed, or with an allowed host (also the CORS policy's test).</summary>
+    public bool IsAllowedOrigin(string origin)
     {
         var normalized = origin.Trim().TrimEnd('/').ToLowerInvariant();
         if (origins.Contains(normalized))

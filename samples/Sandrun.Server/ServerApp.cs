@@ -1,0 +1,30 @@
+using Sandrun.AspNetCore;
+using Sandrun.AspNetCore.Contracts;
+using Sandrun.Receipts;
+
+namespace Sandrun.Server;
+
+/// <summary>The server's services and pipeline: Sandrun at the root, MCP, the OpenAPI document, JSON 404s.</summary>
+internal static class ServerApp
+{
+    public static WebApplication Build(WebApplicationBuilder builder, Ed25519Signer? signer)
+    {
+        EngineSetup.AddEngine(builder.Services, builder.Configuration, signer);
+        builder.Services.AddSandrunApi(builder.Configuration);
+        builder.Services.AddSandrunMcp(builder.Configuration);
+        builder.Services.AddOpenApi();
+        var app = builder.Build();
+
+        app.UseWebSockets();
+        app.UseCors();
+        app.MapSandrun().MapSandrunMcp();
+        app.MapOpenApi();
+
+        // This app is all Sandrun, so its unknown paths get SPEC.md's JSON 404 (MapSandrun("") leaves an app's 404s alone).
+        app.MapFallback("{**path}", (HttpContext context) => TypedResults.Json(
+            new ErrorResponse("not found", $"no endpoint {context.Request.Method} {context.Request.Path}"),
+            SandrunJsonContext.Default.ErrorResponse,
+            statusCode: StatusCodes.Status404NotFound));
+        return app;
+    }
+}
