@@ -1,5 +1,6 @@
 using System.Formats.Tar;
 using System.IO.Compression;
+using System.IO.Enumeration;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -70,10 +71,25 @@ public sealed class QueueAndArchiveAttackTests
         Assert.Equal("completed", (await server.WaitForStatusAsync(ok, "completed", "failed")).GetProperty("status").GetString());
     }
 
-    /// <summary>Everything under the state directory except job workspaces' insides (they are deleted on refusal).</summary>
-    private static string[] Snapshot(string root) => Directory.Exists(root)
-        ? [.. Directory.EnumerateFileSystemEntries(root, "*", SearchOption.AllDirectories).Where(p => !p.Contains("/jobs-", StringComparison.Ordinal) && !p.Contains("/etc-", StringComparison.Ordinal) && !p.Contains("/dev-", StringComparison.Ordinal)).Order(StringComparer.Ordinal)]
-        : [];
+    /// <summary>
+    /// Everything under the state directory except what the server rebuilds per job or per generation (job
+    /// workspaces, /etc, /dev and /proc snapshots, runtime views). Links are listed, never followed: a runtime
+    /// view holds /usr, whose <c>bin/X11 → .</c> would make a following walk endless.
+    /// </summary>
+    private static string[] Snapshot(string root)
+    {
+        if (!Directory.Exists(root))
+        {
+            return [];
+        }
+
+        string[] rebuilt = ["/jobs-", "/etc-", "/dev-", "/proc-", "/view-"];
+        var walk = new FileSystemEnumerable<string>(root, (ref FileSystemEntry e) => e.ToFullPath(), new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 })
+        {
+            ShouldRecursePredicate = (ref FileSystemEntry e) => (e.Attributes & FileAttributes.ReparsePoint) == 0 && !rebuilt.Any(e.ToFullPath().Contains),
+        };
+        return [.. walk.Where(p => !rebuilt.Any(p.Contains)).Order(StringComparer.Ordinal)];
+    }
 
     private static IEnumerable<(string Name, byte[] Bytes)> Build(string attack) => attack switch
     {

@@ -10,7 +10,7 @@ public sealed class LeakTests(SandboxFixture f)
     [Fact]
     public async Task Killed_and_crashed_jobs_leave_no_cgroups_mounts_processes_or_directories()
     {
-        var limits = SandboxFixture.Limits with { WallTimeout = TimeSpan.FromSeconds(2), CpuTime = TimeSpan.FromSeconds(1), MemoryBytes = 48L << 20, OutputBytesPerStream = 10_000 };
+        var limits = SandboxFixture.Limits with { WallTimeout = TimeSpan.FromSeconds(4), CpuTime = TimeSpan.FromSeconds(1), MemoryBytes = 48L << 20, OutputBytesPerStream = 10_000 };
         var jobs = new (string[] Argv, FailureReason Expected)[]
         {
             (["sh", "-c", "for i in 1 2 3 4 5; do sleep 60 & done; sleep 60"], FailureReason.Timeout),

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.IO.Enumeration;
 using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -111,7 +112,7 @@ internal static partial class EnvironmentBuilder
     /// </summary>
     private static void RelinkIntoTemplate(string root)
     {
-        foreach (var path in Directory.EnumerateFileSystemEntries(root, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 }))
+        foreach (var path in Tree(root))
         {
             var info = new FileInfo(path);
             if (info.LinkTarget is not { } target || !target.StartsWith('/'))
@@ -128,12 +129,22 @@ internal static partial class EnvironmentBuilder
         }
     }
 
+    /// <summary>
+    /// Every entry under <paramref name="root"/>, links listed but never followed: .NET's recursive enumeration
+    /// follows directory links, and packages ship loops (<c>/usr/bin/X11 → .</c>).
+    /// </summary>
+    private static FileSystemEnumerable<string> Tree(string root) =>
+        new(root, (ref FileSystemEntry e) => e.ToFullPath(), new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 })
+        {
+            ShouldRecursePredicate = (ref FileSystemEntry e) => (e.Attributes & FileAttributes.ReparsePoint) == 0,
+        };
+
     /// <summary>Directories holding shared libraries outside the Python tree (e.g. a BLAS the packages load), relative to the root.</summary>
     private static string[] LibraryDirectories(string root, IReadOnlyList<string> pythonPath) =>
         [.. new[] { "lib", "usr/lib" }
             .Select(d => Path.Combine(root, d))
             .Where(Directory.Exists)
-            .SelectMany(d => Directory.EnumerateFiles(d, "*.so*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 }))
+            .SelectMany(Tree)
             .Where(f => SharedLibrary().IsMatch(Path.GetFileName(f)))
             .Select(f => Path.GetRelativePath(root, Path.GetDirectoryName(f)!))
             .Where(d => !pythonPath.Any(p => d == p || d.StartsWith(p + "/", StringComparison.Ordinal)) && !d.Contains("/python3", StringComparison.Ordinal))

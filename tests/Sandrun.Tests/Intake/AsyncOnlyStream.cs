@@ -8,6 +8,9 @@ internal sealed class AsyncOnlyStream(byte[] content) : Stream
 {
     private int position;
 
+    /// <summary>How much of the content has been read: proves where intake stopped.</summary>
+    public int BytesRead => position;
+
     public override bool CanRead => true;
 
     public override bool CanSeek => false;

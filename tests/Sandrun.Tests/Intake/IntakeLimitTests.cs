@@ -15,8 +15,8 @@ public sealed class IntakeLimitTests : IDisposable
 {
     private const int MiB = 1 << 20;
 
-    // Generous for a loaded 2-core machine; an extraction that ran to completion would take far longer.
-    private static readonly TimeSpan Fast = TimeSpan.FromSeconds(3);
+    // What intake may read past the point where it stops: buffers, not the ~10 MiB of a 10 GiB bomb.
+    private const int ReadAhead = 256 * 1024;
 
     private static readonly Lazy<byte[]> ZipOf200MiBZeros = new(() => Zip(("zeros.bin", UnixRegular | 0b110_100_100, new byte[200 * MiB])));
 
@@ -72,11 +72,9 @@ public sealed class IntakeLimitTests : IDisposable
     {
         var bomb = ZipOf200MiBZeros.Value;
         var limits = IntakeLimits.Default with { MaxExtractedBytes = 10 * MiB };
-        var clock = Stopwatch.StartNew();
 
         await sandbox.RejectAsync(limits, SubmitRefusal.UploadTooLarge, "bomb.zip", "entry 'zeros.bin' takes the extracted data over the limit", Part("bomb.zip", bomb));
 
-        Assert.InRange(clock.Elapsed, TimeSpan.Zero, Fast);
         Assert.True(bomb.Length < MiB);
         Assert.True(new FileInfo(sandbox.PathOf("zeros.bin")).Length <= 10 * MiB);
     }
@@ -86,11 +84,9 @@ public sealed class IntakeLimitTests : IDisposable
     {
         var zip = Zip(("liar.bin", UnixRegular | 0b110_100_100, new byte[50 * MiB]));
         UnderstateSizes(zip, 16);
-        var clock = Stopwatch.StartNew();
 
         await sandbox.RejectAsync(SubmitRefusal.InvalidUpload, "liar.zip", "entry 'liar.bin' is corrupt (more data than the 16 bytes its header declares)", Part("liar.zip", zip));
 
-        Assert.InRange(clock.Elapsed, TimeSpan.Zero, Fast);
         Assert.True(new FileInfo(sandbox.PathOf("liar.bin")).Length <= 16);
     }
 
@@ -98,12 +94,11 @@ public sealed class IntakeLimitTests : IDisposable
     public async Task Tar_gz_header_declaring_10_GiB_is_refused_before_any_data_is_read()
     {
         var header = new TarBuilder().Entry("huge.bin"u8.ToArray(), '0', patch: h => Base256Size(h, 10L << 30)).ToUnterminatedTar();
-        var bomb = TenGiBOfZerosAfter(header);
-        var clock = Stopwatch.StartNew();
+        var bomb = new AsyncOnlyStream(TenGiBOfZerosAfter(header));
 
-        await sandbox.RejectAsync(SubmitRefusal.UploadTooLarge, "bomb.tar.gz", "entry 'huge.bin' takes the extracted data over the limit of 104857600 bytes", Part("bomb.tar.gz", bomb));
+        await sandbox.RejectAsync(SubmitRefusal.UploadTooLarge, "bomb.tar.gz", "entry 'huge.bin' takes the extracted data over the limit of 104857600 bytes", new UploadPart("bomb.tar.gz", bomb));
 
-        Assert.InRange(clock.Elapsed, TimeSpan.Zero, Fast);
+        Assert.InRange(bomb.BytesRead, 0, ReadAhead);
         Assert.False(File.Exists(sandbox.PathOf("huge.bin")));
     }
 
@@ -111,12 +106,11 @@ public sealed class IntakeLimitTests : IDisposable
     public async Task Ten_GiB_of_zeros_after_the_archive_is_never_decompressed()
     {
         var archive = new TarBuilder().File("data.bin", new byte[MiB]).ToUnterminatedTar();
-        var bomb = TenGiBOfZerosAfter(archive);
-        var clock = Stopwatch.StartNew();
+        var bomb = new AsyncOnlyStream(TenGiBOfZerosAfter(archive));
 
-        var result = await sandbox.RunAsync(Part("bomb.tar.gz", bomb));
+        var result = await sandbox.RunAsync(new UploadPart("bomb.tar.gz", bomb));
 
-        Assert.InRange(clock.Elapsed, TimeSpan.Zero, Fast);
+        Assert.InRange(bomb.BytesRead, 0, ReadAhead);
         Assert.Equal(["data.bin"], result.Files.Keys);
         Assert.Equal(MiB, result.TotalBytes);
     }
@@ -131,11 +125,9 @@ public sealed class IntakeLimitTests : IDisposable
         }
 
         var archive = builder.ToTarGz();
-        var clock = Stopwatch.StartNew();
 
         await sandbox.RejectAsync(SubmitRefusal.UploadTooLarge, "many.tar.gz", "entry 'd10/f10000' is past the limit of 10000 entries", Part("many.tar.gz", archive));
 
-        Assert.InRange(clock.Elapsed, TimeSpan.Zero, Fast);
         Assert.Equal(10_000, Directory.EnumerateFiles(sandbox.Workspace, "*", SearchOption.AllDirectories).Count());
     }
 
@@ -151,11 +143,9 @@ public sealed class IntakeLimitTests : IDisposable
             }
         }
 
-        var clock = Stopwatch.StartNew();
 
         await sandbox.RejectAsync(SubmitRefusal.UploadTooLarge, "many.zip", "entry 'f10000' is past the limit of 10000 entries", Part("many.zip", output.ToArray()));
 
-        Assert.InRange(clock.Elapsed, TimeSpan.Zero, Fast);
         Assert.Equal(10_000, Directory.GetFiles(sandbox.Workspace).Length);
     }
 
@@ -172,13 +162,11 @@ public sealed class IntakeLimitTests : IDisposable
     {
         var name = "x/" + new string('n', MiB);
         var tar = new TarBuilder().LongNameFile(name, "data").ToTar();
-        var clock = Stopwatch.StartNew();
 
         var error = await sandbox.RejectAsync(SubmitRefusal.InvalidUpload, "job.tar", "entry 'x/nnnn", Part("job.tar", tar));
 
         Assert.Contains("has a name longer than 1024 bytes", error.Details, StringComparison.Ordinal);
         Assert.True(error.Details.Length < 400);
-        Assert.InRange(clock.Elapsed, TimeSpan.Zero, Fast);
     }
 
     [Fact]
@@ -267,11 +255,9 @@ public sealed class IntakeLimitTests : IDisposable
             builder.Pax(("linkpath", target)).Symlink($"l{i}", "header-field-too-short");
         }
 
-        var clock = Stopwatch.StartNew();
 
         await sandbox.RejectAsync(SubmitRefusal.InvalidUpload, "links.tar", "takes too long to check", Part("links.tar", builder.ToTar()));
 
-        Assert.InRange(clock.Elapsed, TimeSpan.Zero, Fast);
     }
 
     [Fact]
