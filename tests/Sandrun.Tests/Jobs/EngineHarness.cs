@@ -136,7 +136,8 @@ internal sealed class EngineHarness : IAsyncDisposable
         DirectoryWorkspaces.Remove(Root);
     }
 
-    private sealed class ActionSandbox(Action<string> job) : ISandbox
+    /// <summary>A sandbox whose runs call <paramref name="job"/> on the workspace directory and report exit 0.</summary>
+    internal sealed class ActionSandbox(Action<string> job) : ISandbox
     {
         public Task<SandboxResult> RunAsync(SandboxSpec spec, ISandboxOutputSink output, CancellationToken cancellationToken = default)
         {
