@@ -21,8 +21,12 @@ internal sealed class EngineHarness : IAsyncDisposable
     /// <summary>The client key jobs are submitted under unless a test says otherwise.</summary>
     public const string Client = "test";
 
+    /// <summary>How long a test waits for something the engine does at once.</summary>
+    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
     private readonly ServiceProvider services;
     private bool stopped;
+    private HeldSandbox? held;
 
     private EngineHarness(ServiceProvider services, string root)
     {
@@ -86,6 +90,36 @@ internal sealed class EngineHarness : IAsyncDisposable
         }
 
         return harness;
+    }
+
+    /// <summary>Starts an engine on a <see cref="HeldSandbox"/> (<see cref="Held"/>), whose runs end when the test says.</summary>
+    public static async Task<EngineHarness> StartHeldAsync(Action<SandrunOptions>? configure = null, TimeProvider? time = null, IResultSigner? signer = null)
+    {
+        var sandbox = new HeldSandbox();
+        var harness = await StartAsync(sandbox, configure, time, signer);
+        harness.held = sandbox;
+        return harness;
+    }
+
+    /// <summary>The sandbox of <see cref="StartHeldAsync"/>.</summary>
+    public HeldSandbox Held => held ?? throw new InvalidOperationException("started without a held sandbox");
+
+    /// <summary>Submits a job and waits until its run has started in <see cref="Held"/>.</summary>
+    public async Task<(Job Job, HeldRun Run)> StartJobAsync()
+    {
+        var job = await SubmitAsync();
+        var run = await Held.NextAsync();
+        Assert.Equal(job.Id, run.JobId);
+        return (job, run);
+    }
+
+    /// <summary>Submits a job, ends its run in <see cref="Held"/> with <paramref name="exitCode"/> and waits for the job to end.</summary>
+    public async Task<Job> FinishJobAsync(int exitCode = 0)
+    {
+        var (job, run) = await StartJobAsync();
+        run.Exit(exitCode);
+        await job.Completion.WaitAsync(Patience);
+        return job;
     }
 
     /// <summary>Jobs of the client <paramref name="client"/> queued or running, as its quota counts them.</summary>

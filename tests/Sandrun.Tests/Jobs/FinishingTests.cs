@@ -12,22 +12,15 @@ namespace Sandrun.Tests.Jobs;
 /// </summary>
 public sealed class FinishingTests
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
-
     [Fact]
     public async Task The_receipt_is_signed_while_the_status_is_not_yet_final()
     {
         var signer = new ObservingSigner();
-        var sandbox = new HeldSandbox();
-        await using var harness = await EngineHarness.StartAsync(sandbox, signer: signer);
+        await using var harness = await EngineHarness.StartHeldAsync(signer: signer);
         signer.Observe = id => harness.Engine.TryGet(id, out var job) ? job.Status : null;
 
-        var completed = await harness.SubmitAsync();
-        (await sandbox.NextAsync()).Exit(0);
-        await completed.Completion.WaitAsync(Patience);
-        var failed = await harness.SubmitAsync();
-        (await sandbox.NextAsync()).Exit(2);
-        await failed.Completion.WaitAsync(Patience);
+        var completed = await harness.FinishJobAsync();
+        var failed = await harness.FinishJobAsync(2);
 
         Assert.Equal([JobStatus.Running, JobStatus.Running], signer.Seen);
         Assert.Equal("completed", JsonDocument.Parse(completed.Receipt!.Text).RootElement.GetProperty("status").GetString());
@@ -65,7 +58,7 @@ public sealed class FinishingTests
             jobs.Enqueue(await harness.SubmitAsync());
         }
 
-        await Task.WhenAll(jobs.Select(j => j.Completion)).WaitAsync(Patience);
+        await Task.WhenAll(jobs.Select(j => j.Completion)).WaitAsync(EngineHarness.Patience);
         Volatile.Write(ref done, true);
         await poller;
         Assert.Equal(0, violations);
@@ -75,11 +68,8 @@ public sealed class FinishingTests
     [Fact]
     public async Task A_signer_failure_fails_the_job_without_a_receipt_and_still_ends_it()
     {
-        var sandbox = new HeldSandbox();
-        await using var harness = await EngineHarness.StartAsync(sandbox, signer: new ObservingSigner { Fail = true });
-        var job = await harness.SubmitAsync();
-        (await sandbox.NextAsync()).Exit(0);
-        await job.Completion.WaitAsync(Patience);
+        await using var harness = await EngineHarness.StartHeldAsync(signer: new ObservingSigner { Fail = true });
+        var job = await harness.FinishJobAsync();
 
         Assert.Equal(JobStatus.Failed, job.Status);
         Assert.Equal(FailureReason.SetupError, job.FailureReason);
@@ -89,41 +79,65 @@ public sealed class FinishingTests
         Assert.Contains($"Job {job.Id}: its receipt could not be signed: CryptographicException", harness.LogText, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task A_run_ending_while_its_job_is_deleted_ends_it_once()
+    public enum Race
     {
-        const int Rounds = 30;
-        var sandbox = new HeldSandbox();
-        await using var harness = await EngineHarness.StartAsync(sandbox, o => o.Workers = 2);
+        /// <summary>The run ends and the job is deleted at once, before its worker has seen the end.</summary>
+        DeletedAsTheRunEnds,
+
+        /// <summary>The job is deleted while the finisher is ending it (from inside the signer).</summary>
+        DeletedWhileFinishing,
+
+        /// <summary>The run's end and the deletion race from two threads, many times.</summary>
+        Concurrent,
+    }
+
+    [Theory]
+    [InlineData(Race.DeletedAsTheRunEnds)]
+    [InlineData(Race.DeletedWhileFinishing)]
+    [InlineData(Race.Concurrent)]
+    public async Task A_job_deleted_as_its_run_ends_ends_once(Race race)
+    {
+        var signer = new ObservingSigner();
+        await using var harness = await EngineHarness.StartHeldAsync(o => o.Workers = 2, signer: signer);
+        if (race == Race.DeletedWhileFinishing)
+        {
+            signer.Observe = id => harness.Engine.Delete(id) ? null : throw new InvalidOperationException("the job was gone while it was being signed");
+        }
 
         // Holds the other worker and one slot of the client's quota for the whole test.
-        var sentinel = await harness.SubmitAsync();
-        await sandbox.NextAsync();
-        for (var i = 0; i < Rounds; i++)
+        var (sentinel, _) = await harness.StartJobAsync();
+        for (var i = 0; i < (race == Race.Concurrent ? 30 : 1); i++)
         {
-            var job = await harness.SubmitAsync();
-            var run = await sandbox.NextAsync();
-            using var start = new Barrier(2);
-            await Task.WhenAll(
-                Task.Run(() =>
-                {
-                    start.SignalAndWait();
-                    run.Exit(0);
-                }),
-                Task.Run(() =>
-                {
-                    start.SignalAndWait();
-                    Assert.True(harness.Engine.Delete(job.Id));
-                }));
-            await job.Completion.WaitAsync(Patience);
+            var (job, run) = await harness.StartJobAsync();
+            if (race == Race.Concurrent)
+            {
+                using var start = new Barrier(2);
+                await Task.WhenAll(
+                    Task.Run(() =>
+                    {
+                        start.SignalAndWait();
+                        run.Exit(0);
+                    }),
+                    Task.Run(() =>
+                    {
+                        start.SignalAndWait();
+                        Assert.True(harness.Engine.Delete(job.Id));
+                    }));
+            }
+            else
+            {
+                run.Exit(0);
+                Assert.True(race != Race.DeletedAsTheRunEnds || harness.Engine.Delete(job.Id));
+            }
 
+            await job.Completion.WaitAsync(EngineHarness.Patience);
             Assert.False(harness.Engine.TryGet(job.Id, out _));
             Assert.Equal(1, harness.ActiveJobs());
             Assert.Equal([sentinel.Id], harness.Workspaces);
             Assert.True(harness.Log.GetSnapshot().Count(r => r.Message.StartsWith($"Job {job.Id} completed", StringComparison.Ordinal)) <= 1);
         }
 
-        Assert.DoesNotContain("could not be deleted", harness.LogText, StringComparison.Ordinal);
+        Assert.DoesNotContain("could not be", harness.LogText, StringComparison.Ordinal);
     }
 
     /// <summary>Signs with a real key, noting the job's status as the engine shows it at that moment; or fails.</summary>

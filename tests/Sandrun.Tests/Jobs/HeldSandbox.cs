@@ -9,7 +9,6 @@ namespace Sandrun.Tests.Jobs;
 /// </summary>
 internal sealed class HeldSandbox : ISandbox
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
     private readonly Channel<HeldRun> runs = Channel.CreateUnbounded<HeldRun>();
     private int started;
 
@@ -25,7 +24,7 @@ internal sealed class HeldSandbox : ISandbox
     }
 
     /// <summary>The next run the engine started, in start order.</summary>
-    public async Task<HeldRun> NextAsync() => await runs.Reader.ReadAsync().AsTask().WaitAsync(Patience);
+    public async Task<HeldRun> NextAsync() => await runs.Reader.ReadAsync().AsTask().WaitAsync(EngineHarness.Patience);
 
     public void EnsureReady()
     {

@@ -5,15 +5,11 @@ namespace Sandrun.Tests.Jobs;
 /// <summary>Jobs run in the order they were admitted, and a full queue refuses with a retry hint.</summary>
 public sealed class QueueTests
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
-
     [Fact]
     public async Task Queued_jobs_run_first_in_first_out_and_know_their_position()
     {
-        var sandbox = new HeldSandbox();
-        await using var harness = await EngineHarness.StartAsync(sandbox);
-        var first = await harness.SubmitAsync();
-        var run = await sandbox.NextAsync();
+        await using var harness = await EngineHarness.StartHeldAsync();
+        var (first, run) = await harness.StartJobAsync();
         var queued = new List<Job>();
         for (var i = 0; i < 3; i++)
         {
@@ -28,22 +24,20 @@ public sealed class QueueTests
         run.Exit(0);
         foreach (var job in queued)
         {
-            run = await sandbox.NextAsync();
+            run = await harness.Held.NextAsync();
             Assert.Equal(job.Id, run.JobId);
             run.Exit(0);
         }
 
-        await Task.WhenAll(queued.Select(j => j.Completion)).WaitAsync(Patience);
+        await Task.WhenAll(queued.Select(j => j.Completion)).WaitAsync(EngineHarness.Patience);
         Assert.Equal(0, harness.Engine.QueueLength);
     }
 
     [Fact]
     public async Task A_full_queue_refuses_until_a_place_frees_up()
     {
-        var sandbox = new HeldSandbox();
-        await using var harness = await EngineHarness.StartAsync(sandbox, o => o.QueueCapacity = 2);
-        await harness.SubmitAsync();
-        await sandbox.NextAsync();
+        await using var harness = await EngineHarness.StartHeldAsync(o => o.QueueCapacity = 2);
+        await harness.StartJobAsync();
         var second = await harness.SubmitAsync();
         await harness.SubmitAsync();
 

@@ -10,8 +10,6 @@ namespace Sandrun.Tests.Jobs;
 /// </summary>
 public sealed class QuotaReleaseTests
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
-
     public enum Ending
     {
         Completed,
@@ -31,10 +29,8 @@ public sealed class QuotaReleaseTests
     [InlineData(Ending.DeletedWhileQueued, JobStatus.Queued)]
     public async Task Every_ending_gives_the_slot_back_once(Ending ending, JobStatus status)
     {
-        var sandbox = new HeldSandbox();
-        await using var harness = await EngineHarness.StartAsync(sandbox);
-        var first = await harness.SubmitAsync();
-        var run = await sandbox.NextAsync();
+        await using var harness = await EngineHarness.StartHeldAsync();
+        var (first, run) = await harness.StartJobAsync();
         var second = await harness.SubmitAsync();
         Assert.Equal(2, harness.ActiveJobs());
 
@@ -58,24 +54,22 @@ public sealed class QuotaReleaseTests
                 break;
         }
 
-        await job.Completion.WaitAsync(Patience);
+        await job.Completion.WaitAsync(EngineHarness.Patience);
         Assert.Equal(status, job.Status);
         Assert.Equal(1, harness.ActiveJobs());
 
         // The other job ends too: nothing stays counted.
         var other = job == first ? second : first;
         Assert.True(harness.Engine.Delete(other.Id));
-        await other.Completion.WaitAsync(Patience);
+        await other.Completion.WaitAsync(EngineHarness.Patience);
         Assert.Equal(0, harness.ActiveJobs());
     }
 
     [Fact]
     public async Task Refused_submissions_give_the_slot_back_and_leave_no_workspace()
     {
-        var sandbox = new HeldSandbox();
-        await using var harness = await EngineHarness.StartAsync(sandbox, o => o.QueueCapacity = 1);
-        var running = await harness.SubmitAsync();
-        await sandbox.NextAsync();
+        await using var harness = await EngineHarness.StartHeldAsync(o => o.QueueCapacity = 1);
+        var (running, _) = await harness.StartJobAsync();
         var queued = await harness.SubmitAsync();
 
         var full = await Assert.ThrowsAsync<SubmitException>(() => harness.SubmitAsync());
@@ -94,13 +88,11 @@ public sealed class QuotaReleaseTests
     [Fact]
     public async Task The_CPU_a_run_used_is_charged_to_its_client()
     {
-        var sandbox = new HeldSandbox();
-        await using var harness = await EngineHarness.StartAsync(sandbox);
-        var job = await harness.SubmitAsync();
-        var run = await sandbox.NextAsync();
+        await using var harness = await EngineHarness.StartHeldAsync();
+        var (job, run) = await harness.StartJobAsync();
         run.Spec.CpuProgress!(TimeSpan.FromSeconds(2));
         run.Exit(0);
-        await job.Completion.WaitAsync(Patience);
+        await job.Completion.WaitAsync(EngineHarness.Patience);
 
         // The run reported 2 s while running; its result says 3 ms in all, which is less: nothing more is charged.
         Assert.Equal(2, harness.Quotas.Snapshot(EngineHarness.Client).UsedCpuSeconds, 3);

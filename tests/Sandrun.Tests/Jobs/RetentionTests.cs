@@ -8,7 +8,6 @@ public sealed class RetentionTests
 {
     private static readonly TimeSpan AfterCompletion = TimeSpan.FromMinutes(60);
     private static readonly TimeSpan AfterFailure = TimeSpan.FromMinutes(5);
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
     [Theory]
     [InlineData(0, JobStatus.Completed)]
@@ -16,11 +15,8 @@ public sealed class RetentionTests
     public async Task A_finished_job_is_deleted_exactly_when_its_retention_ends_and_not_before(int exitCode, JobStatus status)
     {
         var time = new FakeTimeProvider();
-        var sandbox = new HeldSandbox();
-        await using var harness = await StartAsync(sandbox, time);
-        var job = await harness.SubmitAsync();
-        (await sandbox.NextAsync()).Exit(exitCode);
-        await job.Completion.WaitAsync(Patience);
+        await using var harness = await StartAsync(time);
+        var job = await harness.FinishJobAsync(exitCode);
         Assert.Equal(status, job.Status);
 
         time.Advance((status == JobStatus.Completed ? AfterCompletion : AfterFailure) - TimeSpan.FromTicks(1));
@@ -37,17 +33,15 @@ public sealed class RetentionTests
     public async Task Retention_starts_when_the_job_finishes_not_when_it_was_submitted()
     {
         var time = new FakeTimeProvider();
-        var sandbox = new HeldSandbox();
-        await using var harness = await StartAsync(sandbox, time);
-        var job = await harness.SubmitAsync();
-        var run = await sandbox.NextAsync();
+        await using var harness = await StartAsync(time);
+        var (job, run) = await harness.StartJobAsync();
 
         // Running (and queued) jobs never expire, however long they take.
         time.Advance(AfterCompletion * 3);
         Assert.True(harness.Engine.TryGet(job.Id, out _));
 
         run.Exit(0);
-        await job.Completion.WaitAsync(Patience);
+        await job.Completion.WaitAsync(EngineHarness.Patience);
         time.Advance(AfterCompletion - TimeSpan.FromSeconds(1));
         Assert.True(harness.Engine.TryGet(job.Id, out _));
         time.Advance(TimeSpan.FromSeconds(1));
@@ -58,11 +52,8 @@ public sealed class RetentionTests
     public async Task A_job_deleted_after_its_download_is_gone_at_once_and_its_expiry_later_does_nothing()
     {
         var time = new FakeTimeProvider();
-        var sandbox = new HeldSandbox();
-        await using var harness = await StartAsync(sandbox, time);
-        var job = await harness.SubmitAsync();
-        (await sandbox.NextAsync()).Exit(0);
-        await job.Completion.WaitAsync(Patience);
+        await using var harness = await StartAsync(time);
+        var job = await harness.FinishJobAsync();
 
         Assert.True(harness.Engine.Delete(job.Id));
         Assert.False(harness.Engine.TryGet(job.Id, out _));
@@ -73,8 +64,8 @@ public sealed class RetentionTests
         Assert.Single(harness.Log.GetSnapshot(), r => r.Message == $"Job {job.Id} deleted");
     }
 
-    private static Task<EngineHarness> StartAsync(HeldSandbox sandbox, FakeTimeProvider time) =>
-        EngineHarness.StartAsync(sandbox, o =>
+    private static Task<EngineHarness> StartAsync(FakeTimeProvider time) =>
+        EngineHarness.StartHeldAsync(o =>
         {
             o.Retention.AfterCompletion = AfterCompletion;
             o.Retention.AfterFailure = AfterFailure;
