@@ -54,8 +54,8 @@ public static class SandrunServiceCollectionExtensions
         services.TryAddSingleton<JobRetention>();
         services.TryAddSingleton(WithSandbox<JobAdmission>);
         services.TryAddSingleton(WithSandbox<JobRunner>);
-        services.TryAddSingleton(s => WithSandbox(s, () => new JobEngine(
-            s.GetRequiredService<JobAdmission>(), s.GetRequiredService<JobRunner>(), s.GetRequiredService<JobRetention>(), s.GetRequiredService<JobStore>(), s.GetRequiredService<IJobQueue>())));
+        services.TryAddSingleton(s => new JobEngine(
+            s.GetRequiredService<JobAdmission>(), s.GetRequiredService<JobRunner>(), s.GetRequiredService<JobRetention>(), s.GetRequiredService<JobStore>(), s.GetRequiredService<IJobQueue>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, EngineHost>());
         return services;
     }
@@ -66,8 +66,5 @@ public static class SandrunServiceCollectionExtensions
     /// </summary>
     private static T WithSandbox<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] T>(IServiceProvider services)
         where T : class =>
-        WithSandbox(services, () => ActivatorUtilities.CreateInstance<T>(services));
-
-    private static T WithSandbox<T>(IServiceProvider services, Func<T> create) =>
-        services.GetService<ISandbox>() is null ? throw new InvalidOperationException(EngineHost.NoSandbox) : create();
+        services.GetService<ISandbox>() is null ? throw new InvalidOperationException(EngineHost.NoSandbox) : ActivatorUtilities.CreateInstance<T>(services);
 }

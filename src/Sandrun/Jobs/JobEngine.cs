@@ -1,3 +1,5 @@
+using Sandrun.Abstractions;
+
 namespace Sandrun.Jobs;
 
 /// <summary>
@@ -11,9 +13,9 @@ public sealed class JobEngine
     private readonly JobRunner runner;
     private readonly JobRetention retention;
     private readonly JobStore store;
-    private readonly Abstractions.IJobQueue queue;
+    private readonly IJobQueue queue;
 
-    internal JobEngine(JobAdmission admission, JobRunner runner, JobRetention retention, JobStore store, Abstractions.IJobQueue queue)
+    internal JobEngine(JobAdmission admission, JobRunner runner, JobRetention retention, JobStore store, IJobQueue queue)
     {
         this.admission = admission;
         this.runner = runner;
