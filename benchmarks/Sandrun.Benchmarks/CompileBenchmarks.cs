@@ -37,7 +37,8 @@ public class CompileBenchmarks
     [Benchmark]
     public void CompileAndLayOutSpawnPlan()
     {
-        var builder = SandboxPlanCompiler.Compile(SyscallTable.X86_64, options, spec, "/bin/true", ["PATH=/usr/bin"], new ChildFds(10, 11, 12, 13, 14, 15, 16, 17), features, seccomp);
+        using var runtime = host.Runtime.Acquire();
+        var builder = SandboxPlanCompiler.Compile(SyscallTable.X86_64, options, spec, "/bin/true", ["PATH=/usr/bin"], new ChildFds(10, 11, 12, 13, 14, 15, 16, 17), features, runtime.Entries, seccomp);
         using var plan = builder.Build(default, true, -1, -1, 13);
     }
 }

@@ -251,7 +251,8 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
         var owner = new CloneOwner(identity.RootUid, rt.Owner.RestoreEuid, rt.Owner.Securebits);
         using var netns = egress is not null ? null : rt.Netns?.Take();
         using var mounts = new MountNamespaceHold();
-        using (var plan = SandboxPlanCompiler.Compile(rt.Table, options, spec, executable, BuildEnvironment(spec, egress), fds.ForChild(rt.InitFd, rt.ServerPidfd), rt.Features, rt.Seccomp)
+        using (var runtimeViews = rt.Host.Runtime.Acquire())
+        using (var plan = SandboxPlanCompiler.Compile(rt.Table, options, spec, executable, BuildEnvironment(spec, egress), fds.ForChild(rt.InitFd, rt.ServerPidfd), rt.Features, runtimeViews.Entries, rt.Seccomp)
                    .Build(CloneArgsFor(rt, cgroup, egress is not null), rt.Features.UseClone3, egress?.Fd ?? netns?.Fd ?? -1, egress?.HostFd ?? rt.Netns?.HostFd ?? -1, fds.ErrWrite, owner))
         {
             child = Spawner.Clone(plan);

@@ -35,6 +35,13 @@ public sealed class LinuxSandboxOptions
     /// <summary>Host paths exposed read-only as the interpreter runtime (symlinks are recreated as symlinks).</summary>
     public IList<string> RuntimePaths { get; set; } = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"];
 
+    /// <summary>
+    /// How long one set of staged read-only views of <see cref="RuntimePaths"/> serves new jobs before it is replaced.
+    /// Views are shared so jobs find their dentries warm; overlayfs does not follow changes to the host directory, so
+    /// a job sees the runtime as it was at most this long before it started (e.g. just after a package upgrade).
+    /// </summary>
+    public TimeSpan RuntimeViewLifetime { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Host /etc entries exposed read-only (missing ones are skipped).</summary>
     public IList<string> EtcPaths { get; set; } =
     [

@@ -38,6 +38,7 @@ internal sealed class LinuxSandboxOptionsValidator : IValidateOptions<LinuxSandb
 
         Positive(failures, "SetupTimeout", options.SetupTimeout);
         Positive(failures, "LimitCheckInterval", options.LimitCheckInterval);
+        Positive(failures, "RuntimeViewLifetime", options.RuntimeViewLifetime);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

@@ -62,23 +62,26 @@ public sealed class FailClosedTests(SandboxFixture f)
     [Fact]
     public async Task An_isolation_step_failing_at_spawn_time_refuses_the_job()
     {
-        // A runtime path that is not a directory we can bind makes a mount step fail inside the child.
-        var options = new LinuxSandboxOptions();
+        // A read-only directory the job's user namespace may not enter makes a mount step fail inside the child.
         var marker = Directory.CreateTempSubdirectory("unbindable").FullName;
         File.SetUnixFileMode(marker, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        options.RuntimePaths.Add(Path.Combine(marker, "sub"));
         Directory.CreateDirectory(Path.Combine(marker, "sub"));
-        using var sandbox = new LinuxSandbox(options, NullLogger.Instance, null);
-        var e = await AssertRefusedAsync(sandbox, "bind");
-        Assert.Contains("EACCES", e.Message, StringComparison.Ordinal);
-        Directory.Delete(marker, true);
+        try
+        {
+            var e = await AssertRefusedAsync(f.Sandbox, "enter", new ReadOnlyMount(Path.Combine(marker, "sub"), "/opt/sub"));
+            Assert.Contains("EACCES", e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(marker, true);
+        }
     }
 
-    private async Task<SandboxUnavailableException> AssertRefusedAsync(LinuxSandbox sandbox, string expectedInMessage)
+    private async Task<SandboxUnavailableException> AssertRefusedAsync(LinuxSandbox sandbox, string expectedInMessage, params ReadOnlyMount[] readOnlyMounts)
     {
         using var ws = f.NewWorkspace();
         var marker = Path.Combine(ws.Path, "ran");
-        var spec = new SandboxSpec(["/bin/sh", "-c", "touch /workspace/ran"], ws.Path, SandboxFixture.Limits);
+        var spec = new SandboxSpec(["/bin/sh", "-c", "touch /workspace/ran"], ws.Path, SandboxFixture.Limits) { ReadOnlyMounts = readOnlyMounts };
         var e = await Assert.ThrowsAsync<SandboxUnavailableException>(() => sandbox.RunAsync(spec, new CollectingSink()));
         Assert.Contains(expectedInMessage, e.Message, StringComparison.Ordinal);
         Assert.False(File.Exists(marker), "nothing may run when isolation is unavailable");

@@ -142,10 +142,65 @@ public sealed partial class HostLeakTests(SandboxFixture f)
     }
 
     [Fact]
+    public async Task Runtime_views_are_shared_for_their_lifetime_then_replaced_so_jobs_see_the_host_runtime_as_it_is_now()
+    {
+        // The runtime's overlay views are staged once and shared (warm dentries); overlayfs does not follow changes
+        // to its lower layer, so a generation must be replaced, and retired generations unmounted.
+        var state = Path.Combine("/run", "sandrun-views-" + Guid.NewGuid().ToString("n")[..8]);
+        // Not under /tmp, which the sandbox mounts its own tmpfs on.
+        var runtimeDir = Directory.CreateDirectory(Path.Combine("/opt", "sandrun-runtime-" + Guid.NewGuid().ToString("n")[..8])).FullName;
+        try
+        {
+            File.SetUnixFileMode(runtimeDir, (UnixFileMode)0x1ed);
+            await File.WriteAllTextAsync(Path.Combine(runtimeDir, "version"), "1");
+            File.SetUnixFileMode(Path.Combine(runtimeDir, "version"), (UnixFileMode)0x1a4);
+            var options = new LinuxSandboxOptions
+            {
+                StateDirectory = state,
+                CgroupName = "sandrun-viewtest",
+                RuntimePaths = [.. new LinuxSandboxOptions().RuntimePaths, runtimeDir],
+                RuntimeViewLifetime = TimeSpan.FromMilliseconds(300),
+            };
+            using (var sandbox = new LinuxSandbox(options, NullLogger.Instance, null))
+            {
+                var script = $"cat {runtimeDir}/version; echo; cat {runtimeDir}/later 2>/dev/null; grep -c ' {runtimeDir} ' /proc/self/mountinfo";
+                var first = await f.RunAsync(["/bin/sh", "-c", script], sandbox: sandbox);
+                Assert.Equal("1\n1\n", first.Stdout);
+
+                await File.WriteAllTextAsync(Path.Combine(runtimeDir, "version.new"), "2");
+                File.SetUnixFileMode(Path.Combine(runtimeDir, "version.new"), (UnixFileMode)0x1a4);
+                File.Move(Path.Combine(runtimeDir, "version.new"), Path.Combine(runtimeDir, "version"), overwrite: true);
+                await File.WriteAllTextAsync(Path.Combine(runtimeDir, "later"), "new file\n");
+                File.SetUnixFileMode(Path.Combine(runtimeDir, "later"), (UnixFileMode)0x1a4);
+                await Task.Delay(options.RuntimeViewLifetime * 2);
+
+                var second = await f.RunAsync(["/bin/sh", "-c", script], sandbox: sandbox);
+                Assert.Equal("2\nnew file\n1\n", second.Stdout);
+
+                // One generation staged at a time: the one /usr and the test directory's views, each mounted once.
+                var views = LeakChecks.Mounts(Path.Combine(state, "view-"));
+                Assert.Equal(options.RuntimePaths.Count(p => Directory.Exists(p) && new FileInfo(p).LinkTarget is null), views.Count);
+            }
+
+            Assert.Empty(LeakChecks.Mounts(state));
+        }
+        finally
+        {
+            foreach (var mount in LeakChecks.Mounts(state))
+            {
+                Libc.Umount2(mount, Libc.MNT_DETACH);
+            }
+
+            Directory.Delete(state, true);
+            Directory.Delete(runtimeDir, true);
+        }
+    }
+
+    [Fact]
     public void Staging_mounts_left_by_a_dead_server_are_unmounted_and_removed()
     {
         var state = Path.Combine("/run", "sandrun-stale-" + Guid.NewGuid().ToString("n")[..8]);
-        string[] stale = ["etc-999999999-1", "dev-999999999-3", "proc-999999999-4"];
+        string[] stale = ["etc-999999999-1", "dev-999999999-3", "proc-999999999-4", "view-999999999-5"];
         foreach (var name in stale)
         {
             var dir = Directory.CreateDirectory(Path.Combine(state, name)).FullName;

@@ -2,7 +2,7 @@ namespace Sandrun.Linux.Mounts;
 
 /// <summary>
 /// What the sandbox stages on the host once per instance for its jobs' filesystems: the /etc snapshot, the /dev
-/// snapshot, the /proc masks, and the runtime entries.
+/// snapshot, the /proc masks, and the read-only views of the runtime.
 /// </summary>
 internal sealed class HostStaging : IDisposable
 {
@@ -10,15 +10,16 @@ internal sealed class HostStaging : IDisposable
     private readonly DevSnapshot dev;
     private int disposed;
 
-    private HostStaging(LinuxSandboxOptions options, EtcSnapshot etc, DevSnapshot dev, ProcMasks procMasks)
+    private HostStaging(EtcSnapshot etc, DevSnapshot dev, ProcMasks procMasks, RuntimeViews runtime)
     {
         this.etc = etc;
         this.dev = dev;
         ProcMasks = procMasks;
-        Runtime = MountPlan.RuntimeEntries(options);
+        Runtime = runtime;
     }
 
-    public IReadOnlyList<MountEntry> Runtime { get; }
+    /// <summary>The runtime (/usr, …) as staged read-only views.</summary>
+    public RuntimeViews Runtime { get; }
 
     public string Dev => dev.Path;
 
@@ -32,18 +33,21 @@ internal sealed class HostStaging : IDisposable
         EtcSnapshot? etc = null;
         DevSnapshot? dev = null;
         ProcMasks? masks = null;
+        RuntimeViews? runtime = null;
         try
         {
             etc = EtcSnapshot.Create(options);
             dev = DevSnapshot.Create(options.StateDirectory);
             masks = ProcMasks.Create(options.StateDirectory);
-            return new HostStaging(options, etc, dev, masks);
+            runtime = new RuntimeViews(MountPlan.RuntimeEntries(options), options.StateDirectory, masks.EmptyDirectory, options.RuntimeViewLifetime);
+            return new HostStaging(etc, dev, masks, runtime);
         }
         catch
         {
             etc?.Dispose();
             dev?.Dispose();
             masks?.Dispose();
+            runtime?.Dispose();
             throw;
         }
     }
@@ -59,6 +63,7 @@ internal sealed class HostStaging : IDisposable
             return;
         }
 
+        Runtime.Dispose();
         etc.Dispose();
         dev.Dispose();
         ProcMasks.Dispose();

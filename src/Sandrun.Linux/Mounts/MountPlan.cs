@@ -41,7 +41,7 @@ internal static class MountPlan
     public const int JobUid = 65534;
     public const int JobGid = 65534;
 
-    /// <summary>The runtime entries, which depend only on the host and options (looked up once, not per job).</summary>
+    /// <summary>The runtime entries, which depend only on the host and options (looked up once, staged by <see cref="RuntimeViews"/>).</summary>
     public static IReadOnlyList<MountEntry> RuntimeEntries(LinuxSandboxOptions options)
     {
         var entries = new List<MountEntry>();
@@ -61,13 +61,14 @@ internal static class MountPlan
         return entries;
     }
 
-    public static IReadOnlyList<MountEntry> Create(LinuxSandboxOptions options, HostStaging host, SandboxSpec spec)
+    /// <summary>Every mount of one job, <paramref name="runtime"/> being its lease of the staged runtime views.</summary>
+    public static IReadOnlyList<MountEntry> Create(HostStaging host, IReadOnlyList<MountEntry> runtime, SandboxSpec spec)
     {
-        var entries = new List<MountEntry>(host.Runtime.Count + 30)
+        var entries = new List<MountEntry>(runtime.Count + 30)
         {
             new TmpfsEntry("/", 4L << 20, 4096, 0x1ed /* 0755 */, NoExec: false, ReadOnlyAfterSetup: true),
         };
-        entries.AddRange(host.Runtime);
+        entries.AddRange(runtime);
 
         entries.Add(new BindEntry(host.Etc, "/etc", ReadOnly: true));
         entries.Add(new BindEntry(host.Dev, "/dev", ReadOnly: true, Device: true));

@@ -55,6 +55,7 @@ internal static class SandboxPlanCompiler
         IReadOnlyList<string> environment,
         ChildFds fds,
         PlanFeatures features,
+        IReadOnlyList<MountEntry> runtime,
         ReadOnlySpan<BpfInstruction> seccomp)
     {
         var b = new PlanBuilder(table);
@@ -95,10 +96,11 @@ internal static class SandboxPlanCompiler
 
         b.Step("mount", "make / private", StepArg.Null, b.String("/"), StepArg.Null, MS_REC | MS_PRIVATE, StepArg.Null);
 
-        var emptyLayer = EmitOpenEmptyLayer(b, features.Host.EmptyLayer, fds.All.Max() + 1);
+        var mounts = MountPlan.Create(features.Host, runtime, spec);
+        var emptyLayer = mounts.Any(m => m is ReadOnlyViewEntry) ? EmitOpenEmptyLayer(b, features.Host.EmptyLayer, fds.All.Max() + 1) : -1;
         var created = new HashSet<string>(StringComparer.Ordinal) { "/" };
         var readOnlyLater = new List<(string Path, ulong Attr)>();
-        foreach (var entry in MountPlan.Create(options, features.Host, spec))
+        foreach (var entry in mounts)
         {
             var target = entry.Target == "/" ? root : root + entry.Target;
             if (entry.Target != "/")

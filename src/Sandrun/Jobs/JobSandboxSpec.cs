@@ -25,7 +25,10 @@ internal static class JobSandboxSpec
         if (m.Environment is { } name && environment.Templates.TryGetValue(name, out var template))
         {
             mounts.Add(new ReadOnlyMount(template, EngineEnvironment.TemplateMountPath(name)));
-            env["SANDRUN_ENVIRONMENT"] = EngineEnvironment.TemplateMountPath(name);
+            foreach (var (variable, value) in environment.VariablesFor(name, env))
+            {
+                env[variable] = value;
+            }
         }
 
         RequirementsStep.AddToEnvironment(m, env);
