@@ -22,7 +22,7 @@ internal sealed partial class EngineHost : IHostedService
 
     private readonly ILogger<EngineHost> logger;
 
-    private JobEngine? engine;
+    private JobRunner? runner;
 
     public EngineHost(IServiceProvider services, ILogger<EngineHost> logger)
     {
@@ -48,11 +48,21 @@ internal sealed partial class EngineHost : IHostedService
                 $"Sandrun's sandbox cannot run jobs on this host: {e.Message}. Fix that and start again; Sandrun does not start rather than fail every job.", e);
         }
 
-        engine = services.GetRequiredService<JobEngine>();
-        return engine.StartAsync(cancellationToken);
+        runner = services.GetRequiredService<JobRunner>();
+        return runner.StartAsync(cancellationToken);
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => engine?.StopAsync(cancellationToken) ?? Task.CompletedTask;
+    /// <summary>Stops the workers (running jobs are killed), then deletes every job: nothing outlives the server.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (runner is null)
+        {
+            return;
+        }
+
+        await runner.StopAsync(cancellationToken).ConfigureAwait(false);
+        services.GetRequiredService<JobRetention>().DeleteAll();
+    }
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "Sandbox unusable: {Reason}")]
     private static partial void LogUnusable(ILogger logger, string reason);

@@ -50,7 +50,12 @@ public static class SandrunServiceCollectionExtensions
         services.TryAddSingleton<ClientQuotas>();
         services.TryAddSingleton<JobStore>();
         services.TryAddSingleton(WithSandbox<EngineEnvironment>);
-        services.TryAddSingleton(WithSandbox<JobEngine>);
+        services.TryAddSingleton<JobFinisher>();
+        services.TryAddSingleton<JobRetention>();
+        services.TryAddSingleton(WithSandbox<JobAdmission>);
+        services.TryAddSingleton(WithSandbox<JobRunner>);
+        services.TryAddSingleton(s => new JobEngine(
+            s.GetRequiredService<JobAdmission>(), s.GetRequiredService<JobRunner>(), s.GetRequiredService<JobRetention>(), s.GetRequiredService<JobStore>(), s.GetRequiredService<IJobQueue>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, EngineHost>());
         return services;
     }

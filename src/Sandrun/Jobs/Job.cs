@@ -92,7 +92,7 @@ public sealed class Job
     /// <summary>Set when the sandbox could not run the job at all, or the server could not finish it (its outputs could not be collected).</summary>
     public string? SetupError { get; internal set; }
 
-    /// <summary>Completes when the job reached its final status (or was deleted).</summary>
+    /// <summary>Completes once the job has ended: at its final status, or when it was deleted or the server stopped before it got one.</summary>
     public Task Completion => finished.Task;
 
     internal string Client { get; }
@@ -100,7 +100,8 @@ public sealed class Job
     /// <summary>The job's files on the host. The job may have planted symlinks there: open them with <see cref="Outputs.BeneathFile"/>.</summary>
     public IWorkspace Workspace { get; }
 
-    internal DateTimeOffset? ExpiresAt { get; set; }
+    /// <summary>Who may act on the job now: the claims workers, deletion and the finisher take.</summary>
+    internal JobLifecycle Lifecycle { get; } = new();
 
     internal void MarkFinished() => finished.TrySetResult();
 }
