@@ -1,0 +1,3 @@
+using Sandrun.Cli;
+
+return await SandrunCli.RunAsync(args).ConfigureAwait(false);
