@@ -1,10 +1,11 @@
 using Sandrun.AspNetCore;
 using Sandrun.AspNetCore.Contracts;
+using Sandrun.AspNetCore.Ui;
 using Sandrun.Receipts;
 
 namespace Sandrun.Server;
 
-/// <summary>The server's services and pipeline: Sandrun at the root, MCP, the OpenAPI document, JSON 404s.</summary>
+/// <summary>The server's services and pipeline: Sandrun at the root, MCP, the web UI at /ui/, the OpenAPI document, JSON 404s.</summary>
 internal static class ServerApp
 {
     public static WebApplication Build(WebApplicationBuilder builder, Ed25519Signer? signer)
@@ -17,7 +18,16 @@ internal static class ServerApp
 
         app.UseWebSockets();
         app.UseCors();
-        app.MapSandrun().MapSandrunMcp();
+
+        // A browser opening the server gets the UI; API clients asking for / keep getting the JSON service information.
+        app.Use((context, next) =>
+            HttpMethods.IsGet(context.Request.Method) && context.Request.Path == "/"
+                && context.Request.GetTypedHeaders().Accept.Any(a => a.MediaType.Equals("text/html", StringComparison.OrdinalIgnoreCase))
+                ? Results.Redirect("/ui/").ExecuteAsync(context)
+                : next(context));
+        var sandrun = app.MapSandrun();
+        sandrun.MapSandrunMcp();
+        sandrun.MapSandrunUi();
         app.MapOpenApi();
 
         // This app is all Sandrun, so its unknown paths get SPEC.md's JSON 404 (MapSandrun("") leaves an app's 404s alone).

@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Sandrun.AspNetCore.Ui;
 using Sandrun.Linux;
 
 namespace Sandrun.AspNetCore.Tests;
@@ -46,6 +47,7 @@ public sealed class TestServer : IAsyncDisposable
                 app.UseWebSockets();
                 app.UseCors();
                 var sandrun = app.MapSandrun();
+                sandrun.MapSandrunUi();
                 if (app.Services.GetService<SandrunMcpMarker>() is not null)
                 {
                     sandrun.MapSandrunMcp();
