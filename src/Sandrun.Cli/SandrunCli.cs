@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using Sandrun.Cli.Client;
 using Sandrun.Cli.Commands;
 
@@ -14,8 +15,12 @@ internal static class SandrunCli
             Description = $"The Sandrun server, pool or broker (default: $SANDRUN_SERVER, else {SandrunServer.DefaultUrl}).",
             Recursive = true,
         };
-        var root = new RootCommand("sandrun: run code in a Sandrun sandbox and fetch its results.")
+        // A Command, not a RootCommand: a RootCommand takes its name from the assembly (Sandrun.Cli), which must not be
+        // "sandrun" (the runtime would take it for the engine's Sandrun.dll); help and usage say "sandrun".
+        var root = new Command("sandrun", "Run code in a Sandrun sandbox and fetch its results.")
         {
+            new HelpOption(),
+            new VersionOption(),
             RunCommand.Create(server),
             StatusCommand.Create(server),
             LogsCommand.Create(server),
