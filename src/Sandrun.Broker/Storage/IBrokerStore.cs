@@ -44,14 +44,20 @@ public interface IBrokerStore : IAsyncDisposable
     /// <summary>A finished job's stored result, or null when there is none (unfinished, or deleted).</summary>
     Task<StoredResult?> GetResultAsync(string jobId, CancellationToken cancellationToken);
 
+    /// <summary>A finished job's result detail JSON alone (no logs, no outputs), or null.</summary>
+    Task<string?> GetResultDetailAsync(string jobId, CancellationToken cancellationToken);
+
+    /// <summary>A queued job's 1-based place in the claim order; 0 when it is not queued.</summary>
+    Task<long> QueuePositionAsync(string jobId, CancellationToken cancellationToken);
+
     /// <summary>Records a registration challenge for a node that says it holds the challenge's worker key.</summary>
     Task AddNodeChallengeAsync(NodeChallenge challenge, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Turns a challenge that has not expired into a registered node holding <paramref name="tokenHash"/>; the challenge
-    /// is used up either way. False when there was no such live challenge.
+    /// Turns a challenge that has not expired, issued for <paramref name="workerId"/>'s key, into a registered node holding
+    /// <paramref name="tokenHash"/>; the challenge is used up either way. False when there was no such live challenge.
     /// </summary>
-    Task<bool> ConfirmNodeAsync(string nodeId, string challenge, byte[] tokenHash, CancellationToken cancellationToken);
+    Task<bool> ConfirmNodeAsync(string nodeId, string challenge, string workerId, byte[] tokenHash, CancellationToken cancellationToken);
 
     /// <summary>The registered node whose token hashes to <paramref name="tokenHash"/>, seen now; null when none.</summary>
     Task<BrokerNode?> FindNodeAsync(byte[] tokenHash, CancellationToken cancellationToken);

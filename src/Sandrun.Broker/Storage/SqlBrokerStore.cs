@@ -200,6 +200,25 @@ public abstract class SqlBrokerStore : IBrokerStore
         }, cancellationToken);
 
     /// <inheritdoc />
+    public Task<string?> GetResultDetailAsync(string jobId, CancellationToken cancellationToken) =>
+        ReadAsync(async c =>
+        {
+            await using var command = Command(c, null, "SELECT detail FROM broker_results WHERE job_id = @id", ("@id", jobId));
+            return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<long> QueuePositionAsync(string jobId, CancellationToken cancellationToken) =>
+        ReadAsync(async c =>
+        {
+            await using var command = Command(c, null,
+                "SELECT count(*) FROM broker_jobs q, broker_jobs j WHERE j.id = @id AND j.state = 'queued' AND q.state = 'queued' "
+                + "AND (q.run_after, q.created_at, q.id) <= (j.run_after, j.created_at, j.id)",
+                ("@id", jobId));
+            return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+        }, cancellationToken);
+
+    /// <inheritdoc />
     public Task AddNodeChallengeAsync(NodeChallenge challenge, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(challenge);
@@ -211,15 +230,15 @@ public abstract class SqlBrokerStore : IBrokerStore
     }
 
     /// <inheritdoc />
-    public Task<bool> ConfirmNodeAsync(string nodeId, string challenge, byte[] tokenHash, CancellationToken cancellationToken)
+    public Task<bool> ConfirmNodeAsync(string nodeId, string challenge, string workerId, byte[] tokenHash, CancellationToken cancellationToken)
     {
         var now = Now();
         return WriteAsync(async (c, t) =>
         {
             var added = await Execute(c, t,
                 $"INSERT INTO broker_nodes ({NodeColumns}, token_hash) SELECT node_id, worker_id, endpoint, capabilities, slots, @now, @now, 0, 0, @token "
-                + "FROM broker_challenges WHERE node_id = @node AND challenge = @challenge AND expires_at >= @now",
-                ("@now", now), ("@token", tokenHash), ("@node", nodeId), ("@challenge", challenge)).ConfigureAwait(false);
+                + "FROM broker_challenges WHERE node_id = @node AND challenge = @challenge AND worker_id = @worker AND expires_at >= @now",
+                ("@now", now), ("@token", tokenHash), ("@node", nodeId), ("@challenge", challenge), ("@worker", workerId)).ConfigureAwait(false);
             await Execute(c, t, "DELETE FROM broker_challenges WHERE node_id = @node", ("@node", nodeId)).ConfigureAwait(false);
             return added == 1;
         }, cancellationToken);

@@ -216,18 +216,20 @@ public abstract class StoreConformance : IAsyncLifetime
     {
         var token = SHA256.HashData(RandomNumberGenerator.GetBytes(32));
         await Store.AddNodeChallengeAsync(new NodeChallenge("node-1", "key-1", "nonce-1", "host-a", "{}", 4, Time.GetUtcNow().AddMinutes(1)), CancellationToken.None);
-        Assert.False(await Store.ConfirmNodeAsync("node-1", "nonce-2", token, CancellationToken.None));
+        Assert.False(await Store.ConfirmNodeAsync("node-1", "nonce-2", "key-1", token, CancellationToken.None));
 
         // A wrong answer used the challenge up.
-        Assert.False(await Store.ConfirmNodeAsync("node-1", "nonce-1", token, CancellationToken.None));
+        Assert.False(await Store.ConfirmNodeAsync("node-1", "nonce-1", "key-1", token, CancellationToken.None));
         Assert.Null(await Store.FindNodeAsync(token, CancellationToken.None));
 
         await Store.AddNodeChallengeAsync(new NodeChallenge("node-2", "key-2", "nonce-3", null, "{}", 2, Time.GetUtcNow().AddMinutes(1)), CancellationToken.None);
         Time.Advance(TimeSpan.FromMinutes(2));
-        Assert.False(await Store.ConfirmNodeAsync("node-2", "nonce-3", token, CancellationToken.None));
+        Assert.False(await Store.ConfirmNodeAsync("node-2", "nonce-3", "key-2", token, CancellationToken.None));
 
         await Store.AddNodeChallengeAsync(new NodeChallenge("node-3", "key-3", "nonce-4", "host-c", "{\"gpu\":false}", 2, Time.GetUtcNow().AddMinutes(1)), CancellationToken.None);
-        Assert.True(await Store.ConfirmNodeAsync("node-3", "nonce-4", token, CancellationToken.None));
+        await Store.AddNodeChallengeAsync(new NodeChallenge("node-4", "key-4", "nonce-5", null, "{}", 1, Time.GetUtcNow().AddMinutes(1)), CancellationToken.None);
+        Assert.False(await Store.ConfirmNodeAsync("node-4", "nonce-5", "key-3", token, CancellationToken.None));
+        Assert.True(await Store.ConfirmNodeAsync("node-3", "nonce-4", "key-3", token, CancellationToken.None));
         var node = await Store.FindNodeAsync(token, CancellationToken.None);
         Assert.Equal(("node-3", "key-3", "host-c", 2), (node!.NodeId, node.WorkerId, node.Endpoint, node.Slots));
         Assert.Null(await Store.FindNodeAsync(SHA256.HashData(token), CancellationToken.None));
