@@ -22,9 +22,13 @@ internal sealed class BrokerCluster : IDisposable
     public string Directory { get; }
 
     /// <summary>Starts a broker (extra arguments as given: --db, --postgres, --Sandrun:Broker:Key value) and waits until it answers.</summary>
-    public async Task<(ServerProcess Process, HttpClient Client)> StartBrokerAsync(int port, IReadOnlyDictionary<string, string>? environment, params string[] args)
+    public Task<(ServerProcess Process, HttpClient Client)> StartBrokerAsync(int port, IReadOnlyDictionary<string, string>? environment, params string[] args) =>
+        StartBrokerProcessAsync(port, environment, ["--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), .. args]);
+
+    /// <summary>Starts a broker given only <paramref name="args"/> (the port may come from the environment's BROKER_PORT) and waits until it answers on <paramref name="port"/>.</summary>
+    public async Task<(ServerProcess Process, HttpClient Client)> StartBrokerProcessAsync(int port, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
-        var broker = Track(ServerProcess.Start("broker", Directory, environment, ["broker", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), .. args]));
+        var broker = Track(ServerProcess.Start("broker", Directory, environment, ["broker", .. args]));
         var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(30) };
         await WaitUntilAsync(async () =>
         {
@@ -97,6 +101,14 @@ internal sealed class BrokerCluster : IDisposable
 
             await Task.Delay(100);
         }
+    }
+
+    /// <summary>Runs the sample server with <paramref name="args"/> to its exit; its exit code and output.</summary>
+    public async Task<(int ExitCode, string Output)> RunToExitAsync(params string[] args)
+    {
+        using var process = Track(ServerProcess.Start("command", Directory, null, args));
+        await WaitUntilAsync(() => Task.FromResult(process.HasExited));
+        return (process.ExitCode, process.Output);
     }
 
     public string Outputs() => string.Join("\n", processes.Select(p => $"--- {p.Name} ---\n{(p.Output.Length > 8000 ? p.Output[^8000..] : p.Output)}"));

@@ -13,6 +13,7 @@ internal sealed class ServerProcess : IDisposable
 {
     private readonly Process process;
     private readonly StringBuilder output = new();
+    private bool disposed;
 
     private ServerProcess(Process process, string name)
     {
@@ -27,6 +28,16 @@ internal sealed class ServerProcess : IDisposable
     public string Name { get; }
 
     public bool HasExited => process.HasExited;
+
+    public int ExitCode
+    {
+        get
+        {
+            // The exit is seen before the last output lines are: wait for them too.
+            process.WaitForExit();
+            return process.ExitCode;
+        }
+    }
 
     public string Output
     {
@@ -85,6 +96,12 @@ internal sealed class ServerProcess : IDisposable
 
     public void Dispose()
     {
+        if (disposed)
+        {
+            return;
+        }
+
+        disposed = true;
         Kill();
         process.Dispose();
     }
