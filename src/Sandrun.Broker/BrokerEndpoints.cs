@@ -24,7 +24,7 @@ public static class BrokerEndpoints
             throw new InvalidOperationException("MapSandrunBroker() needs the broker's services: builder.Services.AddSandrunBroker(builder.Configuration) before builder.Build().");
         }
 
-        var group = endpoints.MapGroup(prefix).WithTags("Sandrun broker");
+        var group = endpoints.MapGroup(prefix).WithTags("Sandrun broker").AddEndpointFilter(StoreFailures.FilterAsync);
         group.MapPost("/submit", ClientEndpoints.SubmitAsync).DisableAntiforgery()
             .WithName("BrokerSubmit").WithSummary("Submit a job to the durable queue")
             .Produces<BrokerSubmitResponse>().Produces<ErrorResponse>(StatusCodes.Status400BadRequest).Produces<ErrorResponse>(StatusCodes.Status413PayloadTooLarge);

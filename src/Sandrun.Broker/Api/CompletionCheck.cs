@@ -59,7 +59,7 @@ internal static class CompletionCheck
         {
             uploaded = outputs is null ? [] : Hashes(outputs, maxOutputBytes);
         }
-        catch (Exception e) when (e is InvalidDataException or FormatException or IOException)
+        catch (Exception e) when (e is InvalidDataException or FormatException or IOException or ArgumentException or InvalidOperationException)
         {
             return "the outputs archive is not a valid tar.gz";
         }

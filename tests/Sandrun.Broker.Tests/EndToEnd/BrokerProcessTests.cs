@@ -102,4 +102,28 @@ public sealed class BrokerProcessTests(ITestOutputHelper output)
             Assert.EndsWith(n.ToString(CultureInfo.InvariantCulture) + "\n", results.Stdout, StringComparison.Ordinal);
         }
     }
+
+    [Fact]
+    public async Task A_job_the_node_cannot_run_within_its_own_limits_ends_failed_setup_error_with_the_nodes_receipt_not_retried()
+    {
+        using var cluster = new BrokerCluster();
+        var port = ServerProcess.FreePort();
+        var (_, broker) = await cluster.StartBrokerAsync(port, null, "--db", Path.Combine(cluster.Directory, "broker.db"));
+        await cluster.StartWorkerAsync(broker, port, 1, "--Sandrun:Limits:MaxMemoryMb", "600");
+
+        using var form = new MultipartFormDataContent
+        {
+            { new ByteArrayContent("print(1)"u8.ToArray()), "files", "main.py" },
+            { new StringContent("{\"memory_mb\": 1024}"), "manifest" },
+        };
+        using var submit = await broker.PostAsync("submit", form);
+        submit.EnsureSuccessStatusCode();
+        var id = (await System.Net.Http.Json.HttpContentJsonExtensions.ReadFromJsonAsync(submit.Content, Contracts.BrokerJsonContext.Default.BrokerSubmitResponse))!.JobId;
+
+        var results = await cluster.ResultsAsync(broker, id);
+        Assert.Equal(("failed", "setup_error", 1), (results.Status, results.FailureReason, results.Attempts));
+        Assert.NotNull(results.WorkerMetadata.Receipt);
+        var status = await BrokerCluster.StatusAsync(broker, id);
+        Assert.Contains("memory_mb", status.Error, StringComparison.Ordinal);
+    }
 }
