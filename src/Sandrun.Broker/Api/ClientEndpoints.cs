@@ -121,7 +121,8 @@ internal static partial class ClientEndpoints
     public static async Task<IResult> NodesAsync(IBrokerStore store, IOptions<BrokerOptions> options, TimeProvider time, CancellationToken cancellationToken)
     {
         var nodes = await store.ListNodesAsync(cancellationToken).ConfigureAwait(false);
-        var silence = TimeSpan.FromSeconds(options.Value.LeaseSeconds);
+        // An idle node calls at least once per claim wait; a busy one at least once per third of a lease.
+        var silence = TimeSpan.FromSeconds(options.Value.LeaseSeconds + options.Value.MaxClaimWaitSeconds + 5);
         var now = time.GetUtcNow();
         return BrokerJson.Ok(
             new BrokerNodesResponse([.. nodes.Select(n => new BrokerNodeEntry(n.NodeId, n.WorkerId, n.Endpoint, n.Slots, now - n.LastSeen <= silence, n.RegisteredAt, n.LastSeen, n.Completed, n.Failed))]),

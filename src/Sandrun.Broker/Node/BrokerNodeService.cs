@@ -50,6 +50,13 @@ internal sealed partial class BrokerNodeService(
                 LogBrokerUnreachable(logger, e.GetType().Name, e.Message);
                 await DelayAsync(failures, stoppingToken).ConfigureAwait(false);
             }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                // Whatever went wrong with one job, the slot goes on pulling: that job's lease expires and it runs elsewhere.
+                failures++;
+                LogSlotFailed(logger, e.GetType().Name);
+                await DelayAsync(failures, stoppingToken).ConfigureAwait(false);
+            }
         }
     }
 
@@ -178,6 +185,9 @@ internal sealed partial class BrokerNodeService(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: the lease was lost (it expired and the job was queued again); this run is dropped")]
     private static partial void LogLeaseLost(ILogger logger, string jobId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "A node slot failed running a job ({ExceptionType}); it goes on pulling")]
+    private static partial void LogSlotFailed(ILogger logger, string exceptionType);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The broker could not be reached ({ExceptionType}: {Message}); trying again")]
     private static partial void LogBrokerUnreachable(ILogger logger, string exceptionType, string message);
