@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Sandrun.Abstractions;
 using Sandrun.Broker.Contracts;
 using Sandrun.Receipts;
@@ -118,6 +119,9 @@ public sealed class BrokerApiTests
     public async Task A_verified_completion_is_stored_and_a_stale_one_is_refused_with_409_changing_nothing()
     {
         await using var broker = await BrokerHost.StartAsync();
+        var meters = broker.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+        using var finished = new MetricCollector<long>(meters, BrokerMetrics.MeterName, "sandrun.broker.jobs.finished");
+        using var refusals = new MetricCollector<long>(meters, BrokerMetrics.MeterName, "sandrun.broker.refusals");
         using var key = BrokerHost.NewKey();
         var (_, token) = await broker.RegisterAsync(key);
         var jobId = await SubmitAsync(broker);
@@ -149,6 +153,10 @@ public sealed class BrokerApiTests
         Assert.Equal(("completed", 0, "hello\n", "hello\n", "warn\n"), (body.Status, body.ExitCode, body.Stdout, body.Output, body.Error));
         Assert.True(ReceiptVerifier.Verify(body.WorkerMetadata.Receipt!, body.WorkerMetadata.Signature!, key.WorkerId!));
         Assert.Equal(1, body.Attempts);
+
+        var ended = Assert.Single(finished.GetMeasurementSnapshot());
+        Assert.Equal(("completed", "none"), ((string)ended.Tags["status"]!, (string)ended.Tags["reason"]!));
+        Assert.Equal(3, refusals.GetMeasurementSnapshot().Count(m => (string?)m.Tags["reason"] is "stale_lease" or "lease_lost"));
     }
 
     [Fact]
