@@ -14,6 +14,8 @@ internal static class Cli
                 "exec" => await ExecCommand.RunAsync(args[1..]).ConfigureAwait(false),
                 "mcp" => await McpCommand.RunAsync(args[1..]).ConfigureAwait(false),
                 "environments" => await EnvironmentsCommand.RunAsync(args[1..]).ConfigureAwait(false),
+                "broker" => await BrokerCommand.RunAsync(args[1..]).ConfigureAwait(false),
+                "worker" => await WorkerCommand.RunAsync(args[1..]).ConfigureAwait(false),
                 "probe" => Probe(),
                 "verify" => KeyCommands.Verify(args[1..]),
                 "--generate-key" => KeyCommands.GenerateKey(args[1..]),
@@ -43,12 +45,16 @@ internal static class Cli
         + "                                  serve the MCP tools over stdin/stdout (for desktop MCP clients)\n"
         + "  environments list | build NAME (--from-debian | --wheels DIR) [--output DIR] [--definition FILE]\n"
         + "                                  build a pre-built environment template (see 'environments' usage below)\n"
+        + "  broker [--port N] [--db FILE | --postgres CONN]\n"
+        + "                                  the durable job broker (SPEC.md §8; see 'broker' usage below)\n"
+        + "  worker --broker URL [--worker-key FILE] [--slots N]\n"
+        + "                                  a node that pulls jobs from a broker and runs them here\n"
         + "  probe                           print the host's sandbox capability report\n"
         + "  --generate-key [FILE]           create an Ed25519 worker key (default ./worker_key.pem, mode 0600) and print its Worker ID\n"
         + "  verify --status FILE.json [--worker-id ID]\n"
         + "                                  check the signed receipt in a saved /status response (exit 0 valid, 1 not)\n"
         + "  --version, --help\n\n"
-        + ExecCommand.Usage + "\n\n" + EnvironmentsCommand.Usage;
+        + ExecCommand.Usage + "\n\n" + EnvironmentsCommand.Usage + "\n\n" + BrokerCommand.Usage + "\n" + WorkerCommand.Usage;
 
     private static int Probe()
     {

@@ -15,15 +15,32 @@ namespace Sandrun.Jobs;
 /// finisher. Logs carry ids, sizes and timings only, never content.
 /// </summary>
 internal sealed partial class JobAdmission(
-    IOptions<SandrunOptions> options, IWorkspaceProvider workspaces, IJobQueue queue, ClientQuotas quotas, JobRetention retention,
+    IOptions<SandrunOptions> options, IWorkspaceProvider workspaces, IJobQueue queue, JobStore store, ClientQuotas quotas, JobRetention retention,
     EngineEnvironment environment, SandrunMetrics metrics, TimeProvider time, ILogger<JobAdmission> logger)
 {
     private readonly SandrunOptions options = options.Value;
 
     /// <summary>Admits a job or throws <see cref="SubmitException"/> saying why it was refused.</summary>
-    public async Task<(string JobId, int Position)> SubmitAsync(SubmitRequest request, CancellationToken cancellationToken)
+    public Task<(string JobId, int Position)> SubmitAsync(SubmitRequest request, CancellationToken cancellationToken) =>
+        SubmitAsync(JobStore.NewId(), request, cancellationToken);
+
+    /// <summary>
+    /// Admits a job under <paramref name="jobId"/>, an id its trusted caller issued (a broker's), so its receipt names
+    /// that id. The id must look like the engine's own (<see cref="JobStore.IsWellFormedId"/>) and no live job may have it.
+    /// </summary>
+    public async Task<(string JobId, int Position)> SubmitAsync(string jobId, SubmitRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (!JobStore.IsWellFormedId(jobId))
+        {
+            throw new ArgumentException("a job id is 'job-' followed by 26 to 60 lowercase letters and digits", nameof(jobId));
+        }
+
+        if (store.TryGet(jobId, out _))
+        {
+            throw new InvalidOperationException($"job {jobId} is live already; delete it before submitting it again");
+        }
+
         var decision = quotas.TryAdmit(request.Client);
         if (!decision.Allowed)
         {
@@ -35,7 +52,7 @@ internal sealed partial class JobAdmission(
         long bytes;
         try
         {
-            (job, bytes) = await CreateAsync(JobStore.NewId(), request, cancellationToken).ConfigureAwait(false);
+            (job, bytes) = await CreateAsync(jobId, request, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -45,7 +62,14 @@ internal sealed partial class JobAdmission(
         }
 
         // The job exists: from here it is admitted or refused, never half-cancelled, and it ends through the finisher.
-        retention.Keep(job);
+        if (!retention.Keep(job))
+        {
+            // The same id submitted twice at once: the first keeps it.
+            quotas.JobEnded(request.Client);
+            job.Workspace.Dispose();
+            throw new InvalidOperationException($"job {jobId} is live already; delete it before submitting it again");
+        }
+
         var position = await queue.TryEnqueueAsync(job.Id, CancellationToken.None).ConfigureAwait(false);
         if (position == 0)
         {

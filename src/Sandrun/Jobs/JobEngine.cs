@@ -41,6 +41,15 @@ public sealed class JobEngine
         admission.SubmitAsync(request, cancellationToken);
 
     /// <summary>
+    /// Admits a job under <paramref name="jobId"/>, an id a trusted caller issued (a broker's), so the job's signed
+    /// receipt names that id; otherwise as <see cref="SubmitAsync(SubmitRequest, CancellationToken)"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="jobId"/> is not a well-formed job id (<see cref="JobStore.IsWellFormedId"/>).</exception>
+    /// <exception cref="InvalidOperationException">A live job has that id.</exception>
+    public Task<(string JobId, int Position)> SubmitAsync(string jobId, SubmitRequest request, CancellationToken cancellationToken) =>
+        admission.SubmitAsync(jobId, request, cancellationToken);
+
+    /// <summary>
     /// Deletes a job and its data now (outputs downloaded, or no longer wanted); a running job's run is stopped first.
     /// False when it is gone already.
     /// </summary>

@@ -10,11 +10,16 @@ namespace Sandrun.Jobs;
 /// </summary>
 internal sealed partial class JobRetention(JobStore store, IJobQueue queue, JobFinisher finisher, ILogger<JobRetention> logger)
 {
-    /// <summary>Stores an admitted job until it is deleted.</summary>
-    public void Keep(Job job)
+    /// <summary>Stores an admitted job until it is deleted; false (and nothing stored) when a live job has its id.</summary>
+    public bool Keep(Job job)
     {
+        if (!store.TryAdd(job))
+        {
+            return false;
+        }
+
         job.Lifecycle.OnExpiry(() => Delete(job.Id));
-        store.Add(job);
+        return true;
     }
 
     /// <summary>Deletes a job and its data now. False when it is gone already. Never throws: it runs on retention timers.</summary>

@@ -7,6 +7,7 @@ namespace Sandrun.Jobs;
 public sealed class JobStore
 {
     private const string Base32 = "abcdefghijklmnopqrstuvwxyz234567";
+    private static readonly System.Buffers.SearchValues<char> IdCharacters = System.Buffers.SearchValues.Create("abcdefghijklmnopqrstuvwxyz0123456789");
     private readonly ConcurrentDictionary<string, Job> jobs = new(StringComparer.Ordinal);
 
     /// <summary>Number of live jobs.</summary>
@@ -30,7 +31,14 @@ public sealed class JobStore
     /// <summary>Finds a job.</summary>
     public bool TryGet(string id, out Job job) => jobs.TryGetValue(id, out job!);
 
-    internal void Add(Job job) => jobs[job.Id] = job;
+    /// <summary>
+    /// Whether <paramref name="id"/> looks like a job id: <c>job-</c> and 26 to 60 lowercase letters and digits (this
+    /// engine's ids, and ids a trusted caller such as a broker issues for the engine to run under).
+    /// </summary>
+    public static bool IsWellFormedId([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? id) =>
+        id is { Length: >= 30 and <= 64 } && id.StartsWith("job-", StringComparison.Ordinal) && id.AsSpan(4).IndexOfAnyExcept(IdCharacters) < 0;
+
+    internal bool TryAdd(Job job) => jobs.TryAdd(job.Id, job);
 
     internal bool TryRemove(string id, out Job job) => jobs.TryRemove(id, out job!);
 
