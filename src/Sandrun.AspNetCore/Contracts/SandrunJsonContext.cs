@@ -18,4 +18,8 @@ namespace Sandrun.AspNetCore.Contracts;
 [JsonSerializable(typeof(ErrorResponse))]
 [JsonSerializable(typeof(StreamFrame))]
 [JsonSerializable(typeof(DoneFrame))]
+[JsonSerializable(typeof(ExecuteResponse))]
+[JsonSerializable(typeof(IReadOnlyList<RuntimeEntry>))]
+[JsonSerializable(typeof(PistonExecuteResponse))]
+[JsonSerializable(typeof(PistonError))]
 public sealed partial class SandrunJsonContext : JsonSerializerContext;
