@@ -49,6 +49,9 @@ public static class SandrunEndpoints
             .Produces<LogsResponse>().Errors(StatusCodes.Status404NotFound);
         MapStream(api, "/logs/{jobId}/stream", "SandrunLogStream");
         MapStream(api, "/stream/{jobId}", "SandrunStream");
+        api.MapGet("/logs/{jobId}/events", (HttpContext context, string jobId, JobEngine engine) => LogEvents.StreamAsync(context, engine, jobId))
+            .Describe("SandrunLogEvents", "Server-sent events: a job's output live (event stdout/stderr), then event done with status and exit code")
+            .Produces(StatusCodes.Status200OK, contentType: "text/event-stream").Errors(StatusCodes.Status404NotFound);
         api.MapGet("/outputs/{jobId}", OutputsEndpoint.Get)
             .Describe("SandrunOutputs", "A job's output files with download URLs").Produces<OutputsResponse>().Errors(StatusCodes.Status404NotFound);
         api.MapGet("/download/{jobId}/{**path}", (HttpContext context, string jobId, string path, JobEngine engine) => Downloads.OneAsync(context, engine, jobId, path))

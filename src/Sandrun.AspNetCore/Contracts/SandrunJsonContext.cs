@@ -18,6 +18,7 @@ namespace Sandrun.AspNetCore.Contracts;
 [JsonSerializable(typeof(ErrorResponse))]
 [JsonSerializable(typeof(StreamFrame))]
 [JsonSerializable(typeof(DoneFrame))]
+[JsonSerializable(typeof(DoneData))]
 [JsonSerializable(typeof(ExecuteResponse))]
 [JsonSerializable(typeof(IReadOnlyList<RuntimeEntry>))]
 [JsonSerializable(typeof(PistonExecuteResponse))]
