@@ -70,9 +70,9 @@ public static class SandrunEndpoints
         api.MapGet("/runtimes", RuntimesEndpoint.GetAsync)
             .Describe("SandrunRuntimes", "The languages this host runs, with versions probed at start, aliases and interpreters").Produces<IReadOnlyList<RuntimeEntry>>();
         api.MapGet("/api/v2/runtimes", PistonEndpoints.RuntimesAsync)
-            .Describe("PistonRuntimes", "Piston v2 compatibility: the runtimes list").Produces<IReadOnlyList<RuntimeEntry>>();
+            .Describe("SandrunPistonRuntimes", "Piston v2 compatibility: the runtimes list").Produces<IReadOnlyList<RuntimeEntry>>();
         api.MapPost("/api/v2/execute", PistonEndpoints.ExecuteAsync).DisableAntiforgery()
-            .Describe("PistonExecute", "Piston v2 compatibility: run files with stdin and args, Piston's request and response shapes")
+            .Describe("SandrunPistonExecute", "Piston v2 compatibility: run files with stdin and args, Piston's request and response shapes")
             .Produces<PistonExecuteResponse>().Produces<PistonError>(StatusCodes.Status400BadRequest).Produces<PistonError>(StatusCodes.Status429TooManyRequests);
         api.MapGet("/health", HealthEndpoint.GetAsync)
             .Describe("SandrunHealth", "Whether jobs can run here (503 with the reason when not)")

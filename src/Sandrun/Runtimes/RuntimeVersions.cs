@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Sandrun.Jobs;
@@ -20,14 +21,18 @@ public sealed partial class RuntimeVersions : IHostedService
 
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(15);
 
-    private readonly EngineEnvironment environment;
+    private readonly IServiceProvider services;
     private readonly ILogger<RuntimeVersions> logger;
     private readonly Lazy<Task<IReadOnlyDictionary<string, string>>> probe;
 
-    /// <summary>Creates the prober; nothing runs until <see cref="StartAsync"/> or the first <see cref="GetAsync"/>.</summary>
-    public RuntimeVersions(EngineEnvironment environment, ILogger<RuntimeVersions> logger)
+    /// <summary>
+    /// Creates the prober; nothing runs until <see cref="StartAsync"/> or the first <see cref="GetAsync"/>. The engine's
+    /// environment is looked up then, not here, so that building the hosted services does not build the sandbox ahead
+    /// of the host's validation of every option.
+    /// </summary>
+    public RuntimeVersions(IServiceProvider services, ILogger<RuntimeVersions> logger)
     {
-        this.environment = environment;
+        this.services = services;
         this.logger = logger;
         probe = new(ProbeAllAsync);
     }
@@ -55,7 +60,7 @@ public sealed partial class RuntimeVersions : IHostedService
 
     private async Task<IReadOnlyDictionary<string, string>> ProbeAllAsync()
     {
-        var interpreters = environment.Interpreters;
+        var interpreters = services.GetRequiredService<EngineEnvironment>().Interpreters;
         var versions = await Task.WhenAll(interpreters.Select(ProbeAsync)).ConfigureAwait(false);
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i < interpreters.Count; i++)
