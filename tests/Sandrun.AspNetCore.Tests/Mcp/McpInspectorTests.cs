@@ -4,7 +4,7 @@ namespace Sandrun.AspNetCore.Tests.Mcp;
 
 /// <summary>
 /// The official MCP Inspector CLI (<c>@modelcontextprotocol/inspector</c>, pinned with Node 22 in
-/// <c>Mcp/conformance/package.json</c>) against the MCP server over Streamable HTTP and over stdio, as a user would run it:
+/// <c>Mcp/conformance/package.json</c>) against the sample server over Streamable HTTP and over stdio, as a user would run it:
 /// <c>tools/list</c> shows every tool with no schema portability warning under <c>--strict</c>, and <c>tools/call</c>
 /// of each execute tool returns the program's output.
 /// </summary>
@@ -73,10 +73,10 @@ public sealed class McpInspectorTests
         Assert.Equal(stdout, report.GetProperty("stdout").GetString());
     }
 
-    private static Task<TestServer> StartAsync() =>
-        TestServer.StartAsync(stateDirectory: "/run/sandrun-http-mcp-inspector", services: s => s.AddSandrunMcp());
+    /// <summary>The sample server's app, whose JSON 404 fallback once answered the Inspector's GET /mcp.</summary>
+    private static Task<SampleServerApp> StartAsync() => SampleServerApp.StartAsync("/run/sandrun-http-mcp-inspector");
 
-    private static string Url(TestServer server) => new Uri(server.BaseAddress, "/mcp").ToString();
+    private static string Url(SampleServerApp server) => new Uri(server.BaseAddress, "/mcp").ToString();
 
     private static string[] StdioServer() => ["dotnet", "exec", Path.Combine(AppContext.BaseDirectory, "Sandrun.Server.dll"), "mcp", "--Sandrun:RateLimits:Enabled", "false"];
 
