@@ -32,17 +32,30 @@ internal static class LogEvents
         {
             await WriteAsync(response, "status", FailureNames.For(job.Status), ct).ConfigureAwait(false);
             var decoders = new Dictionary<SandboxStream, Decoder> { [SandboxStream.Stdout] = Encoding.UTF8.GetDecoder(), [SandboxStream.Stderr] = Encoding.UTF8.GetDecoder() };
+
+            // A CR that ends a chunk is held back until the stream's next chunk says whether it began a CRLF.
+            var heldCr = new Dictionary<SandboxStream, bool> { [SandboxStream.Stdout] = false, [SandboxStream.Stderr] = false };
             using (var subscription = job.Log.Subscribe())
             {
                 await foreach (var chunk in subscription.Reader.ReadAllAsync(ct).ConfigureAwait(false))
                 {
                     var decoder = decoders[chunk.Stream];
                     var chars = new char[decoder.GetCharCount(chunk.Data, flush: false)];
-                    var text = new string(chars, 0, decoder.GetChars(chunk.Data, chars, flush: false));
+                    var text = (heldCr[chunk.Stream] ? "\r" : string.Empty) + new string(chars, 0, decoder.GetChars(chunk.Data, chars, flush: false));
+                    heldCr[chunk.Stream] = text.EndsWith('\r');
+                    text = heldCr[chunk.Stream] ? text[..^1] : text;
                     if (text.Length > 0)
                     {
-                        await WriteAsync(response, chunk.Stream == SandboxStream.Stdout ? "stdout" : "stderr", text, ct).ConfigureAwait(false);
+                        await WriteAsync(response, Name(chunk.Stream), text, ct).ConfigureAwait(false);
                     }
+                }
+            }
+
+            foreach (var (stream, held) in heldCr)
+            {
+                if (held)
+                {
+                    await WriteAsync(response, Name(stream), "\n", ct).ConfigureAwait(false);
                 }
             }
 
@@ -55,6 +68,8 @@ internal static class LogEvents
             // The client went away; the job goes on.
         }
     }
+
+    private static string Name(SandboxStream stream) => stream == SandboxStream.Stdout ? "stdout" : "stderr";
 
     private static async Task WriteAsync(HttpResponse response, string name, string data, CancellationToken ct)
     {

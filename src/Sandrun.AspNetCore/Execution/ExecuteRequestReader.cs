@@ -75,7 +75,7 @@ internal static class ExecuteRequestReader
                 throw new OneCallRequestException("code", $"is {bytes.Length} bytes; the upload limit is {maxFileBytes}", tooLarge: true);
             }
 
-            files = [new OneCallFile(entrypoint ?? language.EntryFile, bytes)];
+            files = [new OneCallFile(entrypoint is null ? language.EntryFile : FileName(entrypoint, "entrypoint"), bytes)];
         }
         else if (hasFiles)
         {
@@ -166,12 +166,21 @@ internal static class ExecuteRequestReader
             }
 
             // The first unnamed file is the program, as Piston takes it; later unnamed ones get numbered names.
-            var fileName = String(file, "name", field + ".") ?? (i == 0 ? language.EntryFile : $"file{i}");
+            var fileName = String(file, "name", field + ".") is { } given ? FileName(given, field + ".name") : i == 0 ? language.EntryFile : $"file{i}";
             files.Add(new OneCallFile(fileName, bytes));
         }
 
         return files;
     }
+
+    /// <summary>
+    /// A file name a request gives, refused when no archive entry could carry it (empty, NUL, over 4096 characters);
+    /// the upload's own path rules (no <c>..</c>, no absolute path) then apply to it as to any upload.
+    /// </summary>
+    public static string FileName(string name, string field) =>
+        name.Length is > 0 and <= 4096 && !name.Contains('\0', StringComparison.Ordinal)
+            ? name
+            : throw new OneCallRequestException(field, "must be a relative path of 1 to 4096 characters without NUL, such as 'lib/util.py'");
 
     private static byte[] Base64(string content, string field)
     {

@@ -69,7 +69,7 @@ internal static class PistonRequestReader
             }
 
             // Piston names an unnamed file itself; the first file is the one it runs.
-            files.Add(new OneCallFile(Text(file, "name", $"files[{i}].") ?? (i == 0 ? language.EntryFile : $"file{i}.code"), bytes));
+            files.Add(new OneCallFile(Text(file, "name", $"files[{i}].") is { } given ? Name(given, i) : i == 0 ? language.EntryFile : $"file{i}.code", bytes));
         }
 
         var fields = new JsonObject();
@@ -128,6 +128,19 @@ internal static class PistonRequestReader
         return value <= max
             ? (long)Math.Ceiling(value)
             : throw new OneCallRequestException(name, string.Create(CultureInfo.InvariantCulture, $"{name} cannot exceed the configured limit of {max}"));
+    }
+
+    /// <summary>The upload's file-name rule, with the field named first as Piston words its errors.</summary>
+    private static string Name(string name, int index)
+    {
+        try
+        {
+            return ExecuteRequestReader.FileName(name, $"files[{index}].name");
+        }
+        catch (OneCallRequestException e)
+        {
+            throw new OneCallRequestException(e.Field, $"{e.Field} {e.Problem}");
+        }
     }
 
     private static byte[] Decode(Func<byte[]> decode, int index)

@@ -142,6 +142,8 @@ public sealed class ExecuteTests : IAsyncLifetime
     [InlineData("{\"language\": \"python\", \"files\": [{\"content\": \"***\", \"encoding\": \"base64\"}]}", 400, "files[0].content: is not valid base64")]
     [InlineData("{\"language\": \"python\", \"files\": [{\"content\": \"x\", \"encoding\": \"rot13\"}]}", 400, "files[0].encoding")]
     [InlineData("{\"language\": \"python\", \"files\": [{\"name\": \"../x.py\", \"content\": \"x\"}]}", 400, "..")]
+    [InlineData("{\"language\": \"python\", \"files\": [{\"name\": \"\", \"content\": \"x\"}]}", 400, "files[0].name: must be a relative path")]
+    [InlineData("{\"language\": \"python\", \"code\": \"x\", \"entrypoint\": \"\"}", 400, "entrypoint: must be a relative path")]
     [InlineData("{\"language\": \"python\", \"code\": \"x\", \"timeout\": \"soon\"}", 400, "timeout")]
     [InlineData("{\"language\": \"python\", \"code\": \"x\", \"env\": {\"PATH\": \"/tmp\"}}", 400, "env.PATH")]
     [InlineData("{\"language\": \"python\", \"code\": \"x\", \"stdin\": 7}", 400, "stdin")]

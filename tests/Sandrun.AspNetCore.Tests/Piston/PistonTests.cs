@@ -91,6 +91,7 @@ public sealed class PistonTests : IAsyncLifetime
     [InlineData("""{"language": "python", "version": "2.7.18", "files": [{"content": "x"}]}""", "python-2.7.18 runtime is unknown")]
     [InlineData("""{"language": "python", "version": "*", "files": [{"content": "x"}], "run_timeout": 99999999}""", "run_timeout cannot exceed the configured limit of")]
     [InlineData("""{"language": "python", "version": "*", "files": [{"content": "x"}], "args": [1]}""", "args is required as an array of strings")]
+    [InlineData("""{"language": "python", "version": "*", "files": [{"name": "", "content": "x"}]}""", "files[0].name must be a relative path")]
     [InlineData("""not json""", "is not valid JSON")]
     public async Task Errors_have_pistons_shape(string request, string message)
     {
