@@ -5,6 +5,7 @@ using Sandrun.Benchmarks;
 // http   : whole-service harness, trivial python3 jobs through HTTP vs the same python3 run directly
 // mcp    : execute_python over MCP Streamable HTTP vs the same python3 run directly (latency and throughput)
 // broker : claim throughput of both broker stores; python3 jobs via broker + node vs the node's own API; node death → re-run
+// execute: POST /execute of print(6*7) vs python3 -c, sequential p50/p99 and the overhead
 // micro  : BenchmarkDotNet micro benchmarks (seccomp and spawn-plan compilation)
 return args.FirstOrDefault() switch
 {
@@ -12,6 +13,7 @@ return args.FirstOrDefault() switch
     "http" => await HttpThroughput.RunAsync(args[1..]),
     "mcp" => await McpLatency.RunAsync(args[1..]),
     "broker" => await BrokerBenchmark.RunAsync(args[1..]),
+    "execute" => await ExecuteLatency.RunAsync(args[1..]),
     "micro" => Micro(args[1..]),
     _ => Usage(),
 };
@@ -24,6 +26,6 @@ static int Micro(string[] args)
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Sandrun.Benchmarks spawn [--iterations N] | http [--jobs N] | mcp [--calls N] | broker [--jobs N] | micro [BenchmarkDotNet args]");
+    Console.Error.WriteLine("usage: Sandrun.Benchmarks spawn [--iterations N] | http [--jobs N] | mcp [--calls N] | broker [--jobs N] | execute [--calls N] | micro [BenchmarkDotNet args]");
     return 2;
 }

@@ -35,6 +35,12 @@ internal static class ArgumentCheck
 
         foreach (var (name, value) in given)
         {
+            // An optional argument sent as null means "not given", as the tool's C# parameter default says.
+            if (value.ValueKind == JsonValueKind.Null && !IsRequired(schema, name))
+            {
+                continue;
+            }
+
             if (Mismatch(name, properties.GetProperty(name), value) is { } problem)
             {
                 return $"{tool}: {problem}";
@@ -43,6 +49,10 @@ internal static class ArgumentCheck
 
         return null;
     }
+
+    private static bool IsRequired(JsonElement schema, string name) =>
+        schema.TryGetProperty("required", out var required) && required.ValueKind == JsonValueKind.Array
+        && required.EnumerateArray().Any(r => r.GetString() == name);
 
     private static string? Mismatch(string path, JsonElement schema, JsonElement value)
     {

@@ -2,56 +2,19 @@ using System.Formats.Tar;
 using System.Text;
 using System.Text.Json;
 using Sandrun.Intake;
+using Sandrun.Runtimes;
 
 namespace Sandrun.AspNetCore.Mcp;
 
 /// <summary>Turns an <c>execute_*</c> tool call into what <c>POST /submit</c> would carry: one tar of files and a manifest.</summary>
 internal static class CodeSubmission
 {
-    /// <summary>A language a tool call may name: the interpreter that runs it and the file its code is written to.</summary>
-    public sealed record Language(string Name, string Interpreter, string EntryFile);
-
-    /// <summary>The language names <c>execute_code</c> accepts, in the order descriptions list them.</summary>
-    public static IReadOnlyList<Language> Languages { get; } =
-    [
-        new("python", "python3", "main.py"),
-        new("javascript", "node", "main.js"),
-        new("bash", "bash", "main.sh"),
-        new("sh", "sh", "main.sh"),
-        new("ruby", "ruby", "main.rb"),
-        new("r", "Rscript", "main.R"),
-        new("perl", "perl", "main.pl"),
-    ];
-
-    private static readonly Dictionary<string, string> Aliases = new(StringComparer.OrdinalIgnoreCase)
-    {
-        ["python3"] = "python",
-        ["py"] = "python",
-        ["js"] = "javascript",
-        ["node"] = "javascript",
-        ["nodejs"] = "javascript",
-        ["rscript"] = "r",
-        ["rb"] = "ruby",
-        ["pl"] = "perl",
-    };
-
-    /// <summary>The names of the languages whose interpreter is among <paramref name="installed"/>, in <see cref="Languages"/> order.</summary>
-    public static IReadOnlyList<string> Installed(IReadOnlyList<string> installed) =>
-        [.. Languages.Where(l => installed.Contains(l.Interpreter)).Select(l => l.Name)];
-
-    /// <summary>Finds a language by name or common alias (<c>python3</c>, <c>js</c>, <c>node</c>, <c>Rscript</c>, …), any case.</summary>
-    public static Language? Find(string name)
-    {
-        var key = Aliases.GetValueOrDefault(name.Trim(), name.Trim());
-        return Languages.FirstOrDefault(l => string.Equals(l.Name, key, StringComparison.OrdinalIgnoreCase));
-    }
-
     /// <summary>
     /// Builds the upload and manifest. Values above the server's maxima are clamped (and said so in
     /// <paramref name="notes"/>); values no job could run with are refused with <see cref="ToolRefusalException"/>.
     /// </summary>
     public static (UploadPart Part, string Manifest) Build(
-        Language language, string code, IReadOnlyDictionary<string, string>? files, IReadOnlyList<string>? args,
+        Language language, string code, IReadOnlyDictionary<string, string>? files, IReadOnlyList<string>? args, string? stdin,
         int? timeout, int? memoryMb, LimitOptions limits, List<string> notes)
     {
         var manifest = new Dictionary<string, object>
@@ -68,6 +31,11 @@ internal static class CodeSubmission
         if (args is { Count: > 0 })
         {
             manifest["args"] = args;
+        }
+
+        if (stdin is { Length: > 0 })
+        {
+            manifest["stdin"] = stdin;
         }
 
         if (timeout is { } seconds)

@@ -47,6 +47,14 @@ public static partial class SandrunMcpEndpoints
         // A tool call carries at most an upload's worth of code and files, plus JSON framing.
         var maxBody = services.GetRequiredService<IOptions<SandrunOptions>>().Value.Limits.MaxUploadBytes + (1 << 20);
         var tooLarge = $"request body too large: the limit is {maxBody} bytes (Sandrun:Limits:MaxUploadBytes plus 1 MiB)";
+        // The endpoint is stateless: no server-to-client stream to GET and no session to DELETE. Streamable HTTP clients
+        // read a 404 there as "session gone" and give up; 405 with Allow is the transport's answer for "not offered".
+        group.MapMethods("", [HttpMethods.Get, HttpMethods.Delete], (HttpContext context) =>
+        {
+            context.Response.Headers.Allow = HttpMethods.Post;
+            return ErrorAsync(context, StatusCodes.Status405MethodNotAllowed,
+                $"Method Not Allowed: this MCP endpoint is stateless, so {context.Request.Method} has nothing to open or end; send JSON-RPC messages with POST");
+        }).RequireCors(SandrunMcpServiceCollectionExtensions.CorsPolicy).ExcludeFromDescription().Add(Guard);
         group.MapMcp().RequireCors(SandrunMcpServiceCollectionExtensions.CorsPolicy).Add(builder =>
         {
             var inner = builder.RequestDelegate!;
@@ -81,6 +89,14 @@ public static partial class SandrunMcpEndpoints
             };
         });
         return group;
+
+        void Guard(EndpointBuilder builder)
+        {
+            var inner = builder.RequestDelegate!;
+            builder.RequestDelegate = context => guard.Refusal(context.Request) is { } reason
+                ? ErrorAsync(context, StatusCodes.Status403Forbidden, "Forbidden: " + reason)
+                : inner(context);
+        }
     }
 
     /// <summary>An HTTP error with a JSON-RPC error body, which MCP clients report as such.</summary>

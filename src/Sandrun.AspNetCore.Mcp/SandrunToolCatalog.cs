@@ -20,7 +20,7 @@ internal static class SandrunToolCatalog
         {
             var options = services.GetRequiredService<IOptions<SandrunOptions>>().Value;
             return new Facts(options.Limits, options.RateLimits, services.GetRequiredService<IOptions<SandrunMcpOptions>>().Value,
-                CodeSubmission.Installed(services.GetRequiredService<EngineEnvironment>().Interpreters));
+                [.. Runtimes.Languages.Installed(services.GetRequiredService<EngineEnvironment>().Interpreters).Select(l => l.Name)]);
         }
     }
 
@@ -60,7 +60,7 @@ internal static class SandrunToolCatalog
     private static McpServerTool Create(Entry entry, IServiceProvider services)
     {
         var method = typeof(SandrunTools).GetMethod(entry.Method, BindingFlags.Public | BindingFlags.Instance)!;
-        return McpServerTool.Create(method, services.GetRequiredService<SandrunTools>(), new McpServerToolCreateOptions
+        var tool = McpServerTool.Create(method, services.GetRequiredService<SandrunTools>(), new McpServerToolCreateOptions
         {
             Name = entry.Name,
             Title = entry.Title,
@@ -71,6 +71,8 @@ internal static class SandrunToolCatalog
             OpenWorld = false,
             Services = services,
         });
+        tool.ProtocolTool.InputSchema = PortableSchema.Rewrite(tool.ProtocolTool.InputSchema);
+        return tool;
     }
 
     private static string Sandbox(Facts f)

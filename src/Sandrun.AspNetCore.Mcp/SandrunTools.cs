@@ -8,6 +8,7 @@ using ModelContextProtocol.Protocol;
 using Sandrun.Abstractions;
 using Sandrun.Jobs;
 using Sandrun.Outputs;
+using Sandrun.Runtimes;
 
 namespace Sandrun.AspNetCore.Mcp;
 
@@ -20,34 +21,37 @@ internal sealed class SandrunTools(
 {
     private const string CodeHelp = "The program's source text.";
 
+    private const string StdinHelp = "Text given to the program's standard input (at most 1 MiB); without it stdin is empty.";
+
     private const string WaitHelp = "true (default): wait for the job to finish and return its output. false: return the job_id at once; poll check_job_status.";
 
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(1);
 
-    private readonly IReadOnlyList<string> available = CodeSubmission.Installed(environment.Interpreters);
+    private readonly IReadOnlyList<string> available = [.. Languages.Installed(environment.Interpreters).Select(l => l.Name)];
 
     private SandrunMcpOptions Mcp => mcpOptions.Value;
 
-    public Task<CallToolResult> ExecutePython([Description(CodeHelp + " Runs as main.py with python3.")] string code, [Description(WaitHelp)] bool wait = true, IProgress<ProgressNotificationValue>? progress = null, CancellationToken cancellationToken = default) =>
-        RunAsync("python", code, null, null, null, null, wait, progress, cancellationToken);
+    public Task<CallToolResult> ExecutePython([Description(CodeHelp + " Runs as main.py with python3.")] string code, [Description(StdinHelp)] string? stdin = null, [Description(WaitHelp)] bool wait = true, IProgress<ProgressNotificationValue>? progress = null, CancellationToken cancellationToken = default) =>
+        RunAsync("python", code, null, null, stdin, null, null, wait, progress, cancellationToken);
 
-    public Task<CallToolResult> ExecuteJavascript([Description(CodeHelp + " Runs as main.js with node (CommonJS).")] string code, [Description(WaitHelp)] bool wait = true, IProgress<ProgressNotificationValue>? progress = null, CancellationToken cancellationToken = default) =>
-        RunAsync("javascript", code, null, null, null, null, wait, progress, cancellationToken);
+    public Task<CallToolResult> ExecuteJavascript([Description(CodeHelp + " Runs as main.js with node (CommonJS).")] string code, [Description(StdinHelp)] string? stdin = null, [Description(WaitHelp)] bool wait = true, IProgress<ProgressNotificationValue>? progress = null, CancellationToken cancellationToken = default) =>
+        RunAsync("javascript", code, null, null, stdin, null, null, wait, progress, cancellationToken);
 
-    public Task<CallToolResult> ExecuteBash([Description("The bash script. Runs as main.sh with bash.")] string script, [Description(WaitHelp)] bool wait = true, IProgress<ProgressNotificationValue>? progress = null, CancellationToken cancellationToken = default) =>
-        RunAsync("bash", script, null, null, null, null, wait, progress, cancellationToken);
+    public Task<CallToolResult> ExecuteBash([Description("The bash script. Runs as main.sh with bash.")] string script, [Description(StdinHelp)] string? stdin = null, [Description(WaitHelp)] bool wait = true, IProgress<ProgressNotificationValue>? progress = null, CancellationToken cancellationToken = default) =>
+        RunAsync("bash", script, null, null, stdin, null, null, wait, progress, cancellationToken);
 
     public Task<CallToolResult> ExecuteCode(
         [Description("python, javascript, bash, sh, ruby, r or perl (aliases: python3, js, node, Rscript).")] string language,
         [Description(CodeHelp + " Written as main.<ext> and run with the language's interpreter from the job's directory.")] string code,
         [Description("Extra files to create next to the program: relative path → UTF-8 text content, e.g. {\"lib/util.py\": \"...\", \"data.csv\": \"a,b\\n1,2\"}.")] Dictionary<string, string>? files = null,
         [Description("Command-line arguments for the program (argv, never through a shell).")] string[]? args = null,
+        [Description(StdinHelp)] string? stdin = null,
         [Description("Wall-clock limit in seconds. Above the server's maximum it is clamped.")] int? timeout = null,
         [Description("Memory limit in MiB (at least 16). Above the server's maximum it is clamped.")] int? memory_mb = null,
         [Description(WaitHelp)] bool wait = true,
         IProgress<ProgressNotificationValue>? progress = null,
         CancellationToken cancellationToken = default) =>
-        RunAsync(language, code, files, args, timeout, memory_mb, wait, progress, cancellationToken);
+        RunAsync(language, code, files, args, stdin, timeout, memory_mb, wait, progress, cancellationToken);
 
     public CallToolResult CheckJobStatus([Description("The job_id an execute_* tool returned.")] string job_id)
     {
@@ -145,9 +149,9 @@ internal sealed class SandrunTools(
     }
 
     private async Task<CallToolResult> RunAsync(
-        string languageName, string code, IReadOnlyDictionary<string, string>? files, IReadOnlyList<string>? args, int? timeout, int? memoryMb, bool wait, IProgress<ProgressNotificationValue>? progress, CancellationToken cancellationToken)
+        string languageName, string code, IReadOnlyDictionary<string, string>? files, IReadOnlyList<string>? args, string? stdin, int? timeout, int? memoryMb, bool wait, IProgress<ProgressNotificationValue>? progress, CancellationToken cancellationToken)
     {
-        var language = CodeSubmission.Find(languageName);
+        var language = Languages.Find(languageName);
         if (language is null || !available.Contains(language.Name))
         {
             return ToolResults.Error($"language '{Shorten(languageName)}' is {(language is null ? "unknown" : "not installed on this server")}; available: {string.Join(", ", available)}");
@@ -157,7 +161,7 @@ internal sealed class SandrunTools(
         string id;
         try
         {
-            var (part, manifest) = CodeSubmission.Build(language, code, files, args, timeout, memoryMb, options.Value.Limits, notes);
+            var (part, manifest) = CodeSubmission.Build(language, code, files, args, stdin, timeout, memoryMb, options.Value.Limits, notes);
             await using (part.Content.ConfigureAwait(false))
             {
                 (id, _) = await engine.SubmitAsync(new SubmitRequest(caller.Current, [part], manifest), cancellationToken).ConfigureAwait(false);

@@ -45,10 +45,13 @@ public static class SandrunEndpoints
         api.MapGet("/status/{jobId}", StatusEndpoint.Get)
             .Describe("SandrunStatus", "A job's status, measurements, output files and signed receipt").Produces<StatusResponse>().Errors(StatusCodes.Status404NotFound);
         api.MapGet("/logs/{jobId}", LogsEndpoint.Get)
-            .Describe("SandrunLogs", "A job's output so far: text/plain with both streams interleaved, or with Accept: application/json each stream on its own")
+            .Describe("SandrunLogs", "A job's output so far: JSON with each stream on its own, or text/plain with both interleaved (?format=text or Accept: text/plain)")
             .Produces<LogsResponse>().Errors(StatusCodes.Status404NotFound);
         MapStream(api, "/logs/{jobId}/stream", "SandrunLogStream");
         MapStream(api, "/stream/{jobId}", "SandrunStream");
+        api.MapGet("/logs/{jobId}/events", (HttpContext context, string jobId, JobEngine engine) => LogEvents.StreamAsync(context, engine, jobId))
+            .Describe("SandrunLogEvents", "Server-sent events: a job's output live (event stdout/stderr), then event done with status and exit code")
+            .Produces(StatusCodes.Status200OK, contentType: "text/event-stream").Errors(StatusCodes.Status404NotFound);
         api.MapGet("/outputs/{jobId}", OutputsEndpoint.Get)
             .Describe("SandrunOutputs", "A job's output files with download URLs").Produces<OutputsResponse>().Errors(StatusCodes.Status404NotFound);
         api.MapGet("/download/{jobId}/{**path}", (HttpContext context, string jobId, string path, JobEngine engine) => Downloads.OneAsync(context, engine, jobId, path))
@@ -60,6 +63,17 @@ public static class SandrunEndpoints
             .Describe("SandrunStats", "The caller's quota and the system's counters").Produces<StatsResponse>();
         api.MapGet("/environments", EnvironmentsEndpoint.Get)
             .Describe("SandrunEnvironments", "Environment templates and the interpreters this host can run").Produces<EnvironmentsResponse>();
+        api.MapPost("/execute", ExecuteEndpoint.PostAsync).DisableAntiforgery()
+            .Describe("SandrunExecute", "Run code in one call: JSON in ({language, code | files, args, stdin, env, limits, wait}), the result out; 202 when the wait ends first")
+            .Produces<ExecuteResponse>().Produces<ExecuteResponse>(StatusCodes.Status202Accepted)
+            .Errors(StatusCodes.Status400BadRequest, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status429TooManyRequests, StatusCodes.Status503ServiceUnavailable);
+        api.MapGet("/runtimes", RuntimesEndpoint.GetAsync)
+            .Describe("SandrunRuntimes", "The languages this host runs, with versions probed at start, aliases and interpreters").Produces<IReadOnlyList<RuntimeEntry>>();
+        api.MapGet("/api/v2/runtimes", PistonEndpoints.RuntimesAsync)
+            .Describe("SandrunPistonRuntimes", "Piston v2 compatibility: the runtimes list").Produces<IReadOnlyList<RuntimeEntry>>();
+        api.MapPost("/api/v2/execute", PistonEndpoints.ExecuteAsync).DisableAntiforgery()
+            .Describe("SandrunPistonExecute", "Piston v2 compatibility: run files with stdin and args, Piston's request and response shapes")
+            .Produces<PistonExecuteResponse>().Produces<PistonError>(StatusCodes.Status400BadRequest).Produces<PistonError>(StatusCodes.Status429TooManyRequests);
         api.MapGet("/health", HealthEndpoint.GetAsync)
             .Describe("SandrunHealth", "Whether jobs can run here (503 with the reason when not)")
             .Produces<HealthResponse>().Produces<HealthResponse>(StatusCodes.Status503ServiceUnavailable);

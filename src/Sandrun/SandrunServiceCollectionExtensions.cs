@@ -8,6 +8,7 @@ using Sandrun.Abstractions;
 using Sandrun.Jobs;
 using Sandrun.Queue;
 using Sandrun.Quotas;
+using Sandrun.Runtimes;
 
 namespace Sandrun;
 
@@ -57,6 +58,8 @@ public static class SandrunServiceCollectionExtensions
         services.TryAddSingleton(s => new JobEngine(
             s.GetRequiredService<JobAdmission>(), s.GetRequiredService<JobRunner>(), s.GetRequiredService<JobRetention>(), s.GetRequiredService<JobStore>(), s.GetRequiredService<IJobQueue>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, EngineHost>());
+        services.TryAddSingleton<RuntimeVersions>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, RuntimeVersions>(s => s.GetRequiredService<RuntimeVersions>()));
         return services;
     }
 

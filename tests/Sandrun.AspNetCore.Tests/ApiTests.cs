@@ -37,7 +37,7 @@ public sealed class ApiTests : IAsyncLifetime
 
         // Anonymous worker: every worker_metadata field is null.
         Assert.All(status.GetProperty("worker_metadata").EnumerateObject(), p => Assert.Equal(JsonValueKind.Null, p.Value.ValueKind));
-        var logs = await server.Client.GetStringAsync($"/logs/{id}");
+        var logs = await server.Client.GetStringAsync($"/logs/{id}?format=text");
         Assert.Contains("Hello, Sandrun!", logs, StringComparison.Ordinal);
     }
 

@@ -27,7 +27,7 @@ public sealed class GemRequirementsTests : IDisposable
         };
         var id = await server.SubmitOkAsync(files, """{"entrypoint":"main.rb","requirements":"Gemfile"}""");
         var status = await server.WaitForStatusAsync(id, "completed", "failed");
-        var logs = await server.Client.GetStringAsync($"/logs/{id}");
+        var logs = await server.Client.GetStringAsync($"/logs/{id}?format=text");
         Assert.True(status.GetProperty("status").GetString() == "completed", logs);
         Assert.EndsWith("42\n", logs, StringComparison.Ordinal);
         Assert.Equal(["answer.txt"], status.GetProperty("output_files").EnumerateObject().Select(p => p.Name));

@@ -42,7 +42,7 @@ public sealed class GpuTests : IAsyncLifetime
         Assert.Equal("completed", status.GetProperty("status").GetString());
         var note = Assert.Single(status.GetProperty("notes").EnumerateArray()).GetString();
         Assert.StartsWith("gpu: no GPU was given to this job", note, StringComparison.Ordinal);
-        Assert.Contains("[] None", await server.Client.GetStringAsync($"/logs/{id}"), StringComparison.Ordinal);
+        Assert.Contains("[] None", await server.Client.GetStringAsync($"/logs/{id}?format=text"), StringComparison.Ordinal);
 
         var plain = await server.SubmitOkAsync(new Dictionary<string, string> { ["main.py"] = Probe }, """{"entrypoint": "main.py"}""");
         var plainStatus = await server.WaitForStatusAsync(plain, "completed", "failed");

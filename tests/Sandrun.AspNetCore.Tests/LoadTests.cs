@@ -43,7 +43,7 @@ public sealed class LoadTests
                 var status = (await poll.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("status").GetString();
                 if (status == "completed")
                 {
-                    var logs = await server.Client.GetStringAsync($"/logs/{id}", ct);
+                    var logs = await server.Client.GetStringAsync($"/logs/{id}?format=text", ct);
                     if (logs == $"{i * 2}\n")
                     {
                         Interlocked.Increment(ref completed);

@@ -33,8 +33,9 @@ public sealed class OpenApiTests
             .SelectMany(path => path.Value.EnumerateObject().Where(o => Operations.Contains(o.Name)).Select(o => (Path: path.Name, Method: o.Name, Operation: o.Value)))
             .ToList();
         Assert.Equal(
-            ["get /", "get /download/{jobId}", "get /download/{jobId}/{path}", "get /environments", "get /health", "get /logs/{jobId}", "get /logs/{jobId}/stream",
-             "get /outputs/{jobId}", "get /stats", "get /status/{jobId}", "get /stream/{jobId}", "post /submit"],
+            ["get /", "get /api/v2/runtimes", "get /download/{jobId}", "get /download/{jobId}/{path}", "get /environments", "get /health", "get /logs/{jobId}",
+             "get /logs/{jobId}/events", "get /logs/{jobId}/stream", "get /outputs/{jobId}", "get /runtimes", "get /stats", "get /status/{jobId}", "get /stream/{jobId}",
+             "post /api/v2/execute", "post /execute", "post /submit"],
             operations.Select(o => $"{o.Method} {o.Path}").Order(StringComparer.Ordinal));
         foreach (var (path, method, operation) in operations)
         {

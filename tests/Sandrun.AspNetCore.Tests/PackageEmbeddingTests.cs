@@ -96,7 +96,7 @@ public sealed class PackageEmbeddingTests : IDisposable
             while (status.GetProperty("status").GetString() is "queued" or "running" && DateTime.UtcNow < deadline);
 
             Assert.Equal("completed", status.GetProperty("status").GetString());
-            Assert.Equal("hello from the package\n", await client.GetStringAsync($"/sandrun/logs/{id}"));
+            Assert.Equal("hello from the package\n", await client.GetStringAsync($"/sandrun/logs/{id}?format=text"));
             using var unknown = await client.GetAsync("/sandrun/no/such/endpoint");
             Assert.Equal("not found", (await unknown.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString());
         }

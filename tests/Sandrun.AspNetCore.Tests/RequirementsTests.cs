@@ -35,7 +35,7 @@ public sealed class RequirementsTests : IDisposable
         };
         var id = await server.SubmitOkAsync(files, """{"entrypoint":"main.py","requirements":"requirements.txt"}""");
         var status = await server.WaitForStatusAsync(id, "completed", "failed");
-        var logs = await server.Client.GetStringAsync($"/logs/{id}");
+        var logs = await server.Client.GetStringAsync($"/logs/{id}?format=text");
         Assert.True(status.GetProperty("status").GetString() == "completed", logs);
         Assert.Contains("[sandrun] installing requirements.txt", logs, StringComparison.Ordinal);
         Assert.EndsWith("42\n", logs, StringComparison.Ordinal);
@@ -55,7 +55,7 @@ public sealed class RequirementsTests : IDisposable
         var status = await server.WaitForStatusAsync(id, "completed", "failed");
         Assert.Equal("failed", status.GetProperty("status").GetString());
         Assert.Equal("exit_code", status.GetProperty("failure_reason").GetString());
-        var logs = await server.Client.GetStringAsync($"/logs/{id}");
+        var logs = await server.Client.GetStringAsync($"/logs/{id}?format=text");
         Assert.Contains("No matching distribution found for numpy==99.0", logs, StringComparison.Ordinal);
         Assert.Contains("the job did not run", logs, StringComparison.Ordinal);
         Assert.Empty(status.GetProperty("output_files").EnumerateObject());

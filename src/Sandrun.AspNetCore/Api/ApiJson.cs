@@ -9,6 +9,9 @@ internal static class ApiJson
 {
     public static IResult Ok<T>(T value, JsonTypeInfo<T> type) => TypedResults.Json(value, type);
 
+    /// <summary>A JSON answer with a status other than 200 (e.g. 202 for a job still running).</summary>
+    public static IResult Ok<T>(T value, JsonTypeInfo<T> type, int status) => TypedResults.Json(value, type, statusCode: status);
+
     /// <summary><c>{"error","details"}</c> (+ <c>retry_after</c> and a <c>Retry-After</c> header when given).</summary>
     public static IResult Error(int status, string error, string details, TimeSpan? retryAfter = null)
     {

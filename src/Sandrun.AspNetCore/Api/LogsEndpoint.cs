@@ -1,26 +1,61 @@
 using System.Text;
+using Microsoft.Net.Http.Headers;
 using Sandrun.AspNetCore.Contracts;
 using Sandrun.Jobs;
 
 namespace Sandrun.AspNetCore.Api;
 
-/// <summary>GET /logs/{id}: the output so far, interleaved as text, or each stream on its own as JSON (<c>Accept: application/json</c>).</summary>
+/// <summary>
+/// GET /logs/{id}: the output so far as JSON <c>{stdout, stderr, truncated}</c> (as the original server answered, whose
+/// clients parse it), or as text/plain with both streams interleaved in arrival order when the request asks for it with
+/// <c>?format=text</c> or an <c>Accept</c> header that prefers <c>text/plain</c> to JSON.
+/// </summary>
 internal static class LogsEndpoint
 {
     public static IResult Get(HttpContext context, string jobId, JobEngine engine)
     {
+        var format = context.Request.Query["format"].ToString();
+        if (format.Length > 0 && format is not ("text" or "json"))
+        {
+            return ApiJson.Error(StatusCodes.Status400BadRequest, "invalid format", $"format must be 'json' (the default) or 'text', not '{(format.Length <= 32 ? format : format[..32] + "…")}'");
+        }
+
         if (!engine.TryGet(jobId, out var job))
         {
             return Downloads.NotFound(jobId);
         }
 
         var (all, stdout, stderr) = job.Log.Snapshot();
-        var accept = context.Request.Headers.Accept.ToString();
-        if (accept.Contains("application/json", StringComparison.OrdinalIgnoreCase))
+        if (format == "text" || (format.Length == 0 && PrefersText(context.Request)))
         {
-            return ApiJson.Ok(new LogsResponse(Encoding.UTF8.GetString(stdout), Encoding.UTF8.GetString(stderr), job.Log.Truncated), SandrunJsonContext.Default.LogsResponse);
+            return TypedResults.Bytes(all, "text/plain; charset=utf-8");
         }
 
-        return TypedResults.Bytes(all, "text/plain; charset=utf-8");
+        return ApiJson.Ok(new LogsResponse(Encoding.UTF8.GetString(stdout), Encoding.UTF8.GetString(stderr), job.Log.Truncated), SandrunJsonContext.Default.LogsResponse);
+    }
+
+    /// <summary>Whether <c>Accept</c> names <c>text/plain</c> with a higher quality than any JSON type (wildcards do not count).</summary>
+    private static bool PrefersText(HttpRequest request)
+    {
+        if (!MediaTypeHeaderValue.TryParseList(request.Headers.Accept, out var accepted))
+        {
+            return false;
+        }
+
+        double text = -1, json = -1;
+        foreach (var type in accepted)
+        {
+            var quality = type.Quality ?? 1.0;
+            if (type.MediaType.Equals("text/plain", StringComparison.OrdinalIgnoreCase))
+            {
+                text = Math.Max(text, quality);
+            }
+            else if (type.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase))
+            {
+                json = Math.Max(json, quality);
+            }
+        }
+
+        return text > 0 && text > json;
     }
 }

@@ -13,7 +13,7 @@ namespace Sandrun.AspNetCore.Api;
 /// </summary>
 internal static class MultipartUpload
 {
-    private const int MaxManifestBytes = 1 << 20;
+    private const int MaxManifestBytes = 8 << 20;
 
     public static async Task<(List<UploadPart> Parts, string? Manifest)> ReadAsync(HttpRequest request, long maxBytes, CancellationToken cancellationToken)
     {
@@ -58,7 +58,7 @@ internal static class MultipartUpload
                     }
 
                     var text = new MemoryStream();
-                    await CopyCappedAsync(section.Body, text, MaxManifestBytes, cancellationToken, "manifest larger than 1 MiB").ConfigureAwait(false);
+                    await CopyCappedAsync(section.Body, text, MaxManifestBytes, cancellationToken, "manifest larger than 8 MiB").ConfigureAwait(false);
                     manifest = Encoding.UTF8.GetString(text.GetBuffer(), 0, (int)text.Length);
                     break;
                 default:

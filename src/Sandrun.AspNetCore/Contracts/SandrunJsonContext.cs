@@ -18,4 +18,9 @@ namespace Sandrun.AspNetCore.Contracts;
 [JsonSerializable(typeof(ErrorResponse))]
 [JsonSerializable(typeof(StreamFrame))]
 [JsonSerializable(typeof(DoneFrame))]
+[JsonSerializable(typeof(DoneData))]
+[JsonSerializable(typeof(ExecuteResponse))]
+[JsonSerializable(typeof(IReadOnlyList<RuntimeEntry>))]
+[JsonSerializable(typeof(PistonExecuteResponse))]
+[JsonSerializable(typeof(PistonError))]
 public sealed partial class SandrunJsonContext : JsonSerializerContext;

@@ -37,6 +37,7 @@ internal static class JobSandboxSpec
             Environment = env,
             ReadOnlyMounts = mounts,
             CpuProgress = cpuProgress,
+            Stdin = System.Text.Encoding.UTF8.GetBytes(m.Stdin),
         };
     }
 }

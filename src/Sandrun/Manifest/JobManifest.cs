@@ -26,4 +26,8 @@ public sealed record JobManifest(
     int TimeoutSeconds,
     int MemoryMb,
     int CpuSeconds,
-    GpuRequest? Gpu);
+    GpuRequest? Gpu)
+{
+    /// <summary>Text given to the program's standard input (UTF-8); empty means stdin reads end-of-file at once.</summary>
+    public string Stdin { get; init; } = string.Empty;
+}

@@ -9,7 +9,10 @@ namespace Sandrun.Manifest;
 public static class ManifestParser
 {
     /// <summary>Largest manifest text accepted, in characters; far above any valid manifest, it bounds parsing work.</summary>
-    internal const int MaxManifestChars = 1024 * 1024;
+    internal const int MaxManifestChars = 8 * 1024 * 1024;
+
+    /// <summary>Largest <c>stdin</c>, in UTF-8 bytes (SPEC.md §9).</summary>
+    internal const int MaxStdinBytes = 1024 * 1024;
 
     /// <summary>Most arguments <c>args</c> may hold.</summary>
     internal const int MaxArgs = 256;
@@ -24,7 +27,7 @@ public static class ManifestParser
     internal const int MinMemoryMb = 16;
 
     private static readonly string[] Fields =
-        ["entrypoint", "interpreter", "args", "env", "outputs", "environment", "requirements", "timeout", "memory_mb", "cpu_seconds", "gpu"];
+        ["entrypoint", "interpreter", "args", "env", "outputs", "environment", "requirements", "timeout", "memory_mb", "cpu_seconds", "gpu", "stdin"];
 
     private static readonly string[] GpuFields = ["required", "device_id", "min_vram_gb", "cuda_version", "compute_capability"];
 
@@ -76,7 +79,24 @@ public static class ManifestParser
             Limit(fields, "timeout", 1, limits.DefaultTimeoutSeconds, limits.MaxTimeoutSeconds, "seconds of wall-clock time"),
             Limit(fields, "memory_mb", MinMemoryMb, limits.DefaultMemoryMb, limits.MaxMemoryMb, "MiB"),
             Limit(fields, "cpu_seconds", 1, limits.DefaultCpuSeconds, limits.MaxCpuSeconds, "CPU seconds"),
-            Gpu(fields));
+            Gpu(fields))
+        {
+            Stdin = Stdin(fields),
+        };
+    }
+
+    private static string Stdin(Dictionary<string, JsonElement> fields)
+    {
+        if (!ManifestJson.TryGet(fields, "stdin", out var element))
+        {
+            return string.Empty;
+        }
+
+        var text = ManifestJson.String(element, "stdin");
+        var bytes = Encoding.UTF8.GetByteCount(text);
+        return bytes <= MaxStdinBytes
+            ? text
+            : throw new ManifestException("stdin", string.Create(CultureInfo.InvariantCulture, $"is {bytes} bytes of UTF-8; at most {MaxStdinBytes} are allowed"));
     }
 
     private static string Entrypoint(Dictionary<string, JsonElement> fields, HashSet<string> uploaded)

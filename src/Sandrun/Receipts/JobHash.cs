@@ -10,7 +10,10 @@ namespace Sandrun.Receipts;
 /// </summary>
 public static class JobHash
 {
-    /// <summary>The normalized manifest as JSON, field names as in SPEC.md §3, every default applied.</summary>
+    /// <summary>
+    /// The normalized manifest as JSON, field names as in SPEC.md §3, every default applied; <c>stdin</c> appears only
+    /// when the job has one (so the hashes of jobs without stdin are what they were before the field existed).
+    /// </summary>
     public static JsonObject ManifestJson(JobManifest manifest)
     {
         ArgumentNullException.ThrowIfNull(manifest);
@@ -20,7 +23,7 @@ public static class JobHash
             env[name] = value;
         }
 
-        return new JsonObject
+        var json = new JsonObject
         {
             ["entrypoint"] = manifest.Entrypoint,
             ["interpreter"] = manifest.Interpreter,
@@ -43,6 +46,12 @@ public static class JobHash
                 }
                 : null,
         };
+        if (manifest.Stdin.Length > 0)
+        {
+            json["stdin"] = manifest.Stdin;
+        }
+
+        return json;
     }
 
     /// <summary>The job hash.</summary>

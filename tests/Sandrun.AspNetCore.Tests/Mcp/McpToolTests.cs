@@ -213,10 +213,10 @@ public abstract class McpToolTests
         {
             ("execute_code", new() { ["language"] = "python", ["code"] = 123 }, "execute_code: 'code' must be a string, not the number 123"),
             ("execute_code", new() { ["language"] = "python" }, "execute_code: missing required argument 'code'"),
-            ("execute_code", new() { ["language"] = "python", ["code"] = "x", ["files"] = new Dictionary<string, object> { ["a.txt"] = 5 } }, "'files[\"a.txt\"]' must be a string or null, not the number 5"),
-            ("execute_code", new() { ["language"] = "python", ["code"] = "x", ["timeout"] = 99_999_999_999L }, "'timeout' must be a whole number (32-bit) or null"),
-            ("execute_code", new() { ["language"] = "python", ["code"] = "x", ["args"] = "--verbose" }, "'args' must be an array or null, not a string"),
-            ("execute_python", new() { ["code"] = "x", ["timeout_seconds"] = 5 }, "execute_python: unknown argument 'timeout_seconds'; it takes code, wait"),
+            ("execute_code", new() { ["language"] = "python", ["code"] = "x", ["files"] = new Dictionary<string, object> { ["a.txt"] = 5 } }, "'files[\"a.txt\"]' must be a string, not the number 5"),
+            ("execute_code", new() { ["language"] = "python", ["code"] = "x", ["timeout"] = 99_999_999_999L }, "'timeout' must be a whole number (32-bit)"),
+            ("execute_code", new() { ["language"] = "python", ["code"] = "x", ["args"] = "--verbose" }, "'args' must be an array, not a string"),
+            ("execute_python", new() { ["code"] = "x", ["timeout_seconds"] = 5 }, "execute_python: unknown argument 'timeout_seconds'; it takes code, stdin, wait"),
             ("read_output", new() { ["job_id"] = 1, ["path"] = "x" }, "read_output: 'job_id' must be a string, not the number 1"),
         })
         {

@@ -155,7 +155,7 @@ public sealed class ManifestParserTests
     [Fact]
     public void Unknown_fields_are_refused_even_when_null()
     {
-        AssertField("stdin", """{"stdin": null}""");
+        AssertField("stdout", """{"stdout": null}""");
     }
 
     [Theory]

@@ -1,0 +1,86 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace Sandrun.Benchmarks;
+
+/// <summary>
+/// <c>POST /execute</c> of <c>print(6*7)</c> (one call: JSON in, the result out) against running <c>python3 -c</c>
+/// directly, sequentially and interleaved in one run: p50/p90/p99 latency of each and the overhead (difference).
+/// </summary>
+internal static class ExecuteLatency
+{
+    private const string Code = "print(6*7)";
+
+    /// <summary>The jobs' own <c>wall_time_ms</c> (exec to exit in the sandbox), to tell the program's time from the service's.</summary>
+    private static readonly List<double> JobWall = [];
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var calls = args.Length >= 2 && args[0] == "--calls" ? int.Parse(args[1], CultureInfo.InvariantCulture) : 300;
+        var (app, address) = await BenchServer.StartAsync("/run/sandrun-bench-execute", mcp: false);
+        await using var disposeApp = app;
+        using var http = new HttpClient { BaseAddress = address };
+        for (var i = 0; i < 20; i++)
+        {
+            await ExecuteAsync(http);
+            await HttpThroughput.RunPythonAsync();
+        }
+
+        JobWall.Clear();
+        var viaExecute = new List<double>(calls);
+        var direct = new List<double>(calls);
+        for (var i = 0; i < calls; i++)
+        {
+            // Alternate who goes first, so neither always follows the other's process exit.
+            if (i % 2 == 0)
+            {
+                viaExecute.Add(await TimeAsync(() => ExecuteAsync(http)));
+                direct.Add(await TimeAsync(() => HttpThroughput.RunPythonAsync()));
+            }
+            else
+            {
+                direct.Add(await TimeAsync(() => HttpThroughput.RunPythonAsync()));
+                viaExecute.Add(await TimeAsync(() => ExecuteAsync(http)));
+            }
+        }
+
+        Console.WriteLine($"# {calls} sequential POST /execute of '{Code}' vs python3 -c, interleaved, {Environment.ProcessorCount} CPUs");
+        Console.WriteLine("latency, ms                 p50      p90      p99");
+        Console.WriteLine($"  POST /execute        {Percentiles(viaExecute)}");
+        Console.WriteLine($"  python3 -c directly  {Percentiles(direct)}");
+        Console.WriteLine($"  job's wall_time_ms   {Percentiles(JobWall)}");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"overhead (difference): p50 {Percentile(viaExecute, 0.5) - Percentile(direct, 0.5):F2} ms, p99 {Percentile(viaExecute, 0.99) - Percentile(direct, 0.99):F2} ms; p50 ratio {Percentile(viaExecute, 0.5) / Percentile(direct, 0.5):F2}"));
+        return 0;
+    }
+
+    private static async Task ExecuteAsync(HttpClient http)
+    {
+        using var response = await http.PostAsJsonAsync("/execute", new Dictionary<string, string> { ["language"] = "python", ["code"] = Code });
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        if (!response.IsSuccessStatusCode || body.GetProperty("stdout").GetString() != "42\n")
+        {
+            throw new InvalidOperationException("unexpected result: " + body);
+        }
+
+        JobWall.Add(body.GetProperty("wall_time_ms").GetInt64());
+    }
+
+    private static async Task<double> TimeAsync(Func<Task> action)
+    {
+        var t = Stopwatch.GetTimestamp();
+        await action();
+        return Stopwatch.GetElapsedTime(t).TotalMilliseconds;
+    }
+
+    private static string Percentiles(List<double> samples) =>
+        string.Create(CultureInfo.InvariantCulture, $"{Percentile(samples, 0.5),8:F2} {Percentile(samples, 0.9),8:F2} {Percentile(samples, 0.99),8:F2}");
+
+    private static double Percentile(List<double> samples, double q)
+    {
+        var sorted = samples.Order().ToList();
+        return sorted[(int)Math.Min(sorted.Count - 1, Math.Ceiling(sorted.Count * q) - 1)];
+    }
+}
