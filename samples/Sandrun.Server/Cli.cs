@@ -13,6 +13,7 @@ internal static class Cli
             {
                 "exec" => await ExecCommand.RunAsync(args[1..]).ConfigureAwait(false),
                 "mcp" => await McpCommand.RunAsync(args[1..]).ConfigureAwait(false),
+                "pool" => await PoolCommand.RunAsync(args[1..]).ConfigureAwait(false),
                 "environments" => await EnvironmentsCommand.RunAsync(args[1..]).ConfigureAwait(false),
                 "probe" => Probe(),
                 "verify" => KeyCommands.Verify(args[1..]),
@@ -43,12 +44,14 @@ internal static class Cli
         + "                                  serve the MCP tools over stdin/stdout (for desktop MCP clients)\n"
         + "  environments list | build NAME (--from-debian | --wheels DIR) [--output DIR] [--definition FILE]\n"
         + "                                  build a pre-built environment template (see 'environments' usage below)\n"
+        + "  pool --workers FILE [--port N] [--host ADDR]\n"
+        + "                                  one front door for trusted workers (see 'pool' usage below)\n"
         + "  probe                           print the host's sandbox capability report\n"
         + "  --generate-key [FILE]           create an Ed25519 worker key (default ./worker_key.pem, mode 0600) and print its Worker ID\n"
         + "  verify --status FILE.json [--worker-id ID]\n"
         + "                                  check the signed receipt in a saved /status response (exit 0 valid, 1 not)\n"
         + "  --version, --help\n\n"
-        + ExecCommand.Usage + "\n\n" + EnvironmentsCommand.Usage;
+        + ExecCommand.Usage + "\n\n" + EnvironmentsCommand.Usage + "\n\n" + PoolCommand.Usage;
 
     private static int Probe()
     {
