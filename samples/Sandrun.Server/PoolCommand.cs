@@ -50,6 +50,7 @@ internal static class PoolCommand
             builder.WebHost.UseUrls(string.Create(CultureInfo.InvariantCulture, $"http://{(host.Contains(':', StringComparison.Ordinal) ? $"[{host}]" : host)}:{arguments.Port}"));
         }
 
+        builder.Logging.AddFilter("Yarp", LogLevel.Warning);
         builder.Services.AddSandrunPool(builder.Configuration, o => o.WorkersFile = workersFile);
         await using var app = builder.Build();
         app.UseWebSockets();

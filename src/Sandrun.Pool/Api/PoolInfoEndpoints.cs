@@ -75,7 +75,7 @@ internal static class PoolInfoEndpoints
                 {
                     info["mode"] = "pool";
                     info["workers"] = workers.All.Count;
-                    return PoolJson.Text(info.ToJsonString());
+                    return PoolJson.Text(JsonText.Of(info));
                 }
             }
             catch (JsonException)
@@ -86,6 +86,6 @@ internal static class PoolInfoEndpoints
 
         return relative.Length > 0
             ? PoolJson.Error(StatusCodes.Status503ServiceUnavailable, "no worker available", "no worker is healthy and verified now", TimeSpan.FromSeconds(10))
-            : PoolJson.Text(new JsonObject { ["service"] = "sandrun", ["status"] = "running", ["mode"] = "pool", ["workers"] = workers.All.Count }.ToJsonString());
+            : PoolJson.Text(JsonText.Of(new JsonObject { ["service"] = "sandrun", ["status"] = "running", ["mode"] = "pool", ["workers"] = workers.All.Count }));
     }
 }

@@ -19,10 +19,10 @@ internal static class PoolOutputsEndpoint
         if (job.Worker is not { } worker || job.WorkerJobId is not { } workerJobId)
         {
             var status = job.State == PoolJobState.Queued ? "queued" : "failed";
-            return PoolJson.Text(new JsonObject
+            return PoolJson.Text(JsonText.Of(new JsonObject
             {
                 ["job_id"] = job.Id, ["status"] = status, ["outputs"] = new JsonArray(), ["total_files"] = 0, ["files"] = new JsonArray(),
-            }.ToJsonString());
+            }));
         }
 
         var answer = await PoolStatusEndpoint.Ask(context, coordinator, workers, job, worker, $"outputs/{Uri.EscapeDataString(workerJobId)}", clients.Resolve(context)).ConfigureAwait(false);
@@ -51,6 +51,6 @@ internal static class PoolOutputsEndpoint
             }
         }
 
-        return PoolJson.Text(outputs.ToJsonString());
+        return PoolJson.Text(JsonText.Of(outputs));
     }
 }

@@ -27,7 +27,7 @@ internal static class PoolStatusEndpoint
 
         if (job.State == PoolJobState.Queued || job.Worker is not { } worker)
         {
-            return PoolJson.Text(StatusDocuments.Queued(job, coordinator.Store.PositionOf(job)).ToJsonString());
+            return PoolJson.Text(JsonText.Of(StatusDocuments.Queued(job, coordinator.Store.PositionOf(job))));
         }
 
         var answer = await Ask(context, coordinator, workers, job, worker, $"status/{Uri.EscapeDataString(job.WorkerJobId!)}", clients.Resolve(context)).ConfigureAwait(false);

@@ -131,7 +131,7 @@ public sealed partial class PoolCoordinator
         var state = status["status"] is JsonValue s && s.TryGetValue<string>(out var text) ? text : null;
         if (state is not ("completed" or "failed"))
         {
-            return StatusDocuments.Rewrite(status, job, receiptVerified: false).ToJsonString();
+            return JsonText.Of(StatusDocuments.Rewrite(status, job, receiptVerified: false));
         }
 
         var worker = job.Worker!;
@@ -234,7 +234,7 @@ public sealed partial class PoolCoordinator
 
     private bool End(PoolJob job, JsonObject status, bool? completed, double cpuSeconds = 0)
     {
-        if (!job.TryEnd(status.ToJsonString(), completed == true, time.GetUtcNow()))
+        if (!job.TryEnd(JsonText.Of(status), completed == true, time.GetUtcNow()))
         {
             return false;
         }

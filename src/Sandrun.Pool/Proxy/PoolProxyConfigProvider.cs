@@ -24,7 +24,7 @@ internal sealed class PoolProxyConfigProvider(PoolWorkers workers, PoolRoutes ro
         var cluster = new ClusterConfig
         {
             ClusterId = PoolRoutes.ClusterId,
-            LoadBalancingPolicy = "First",
+            LoadBalancingPolicy = Yarp.ReverseProxy.LoadBalancing.LoadBalancingPolicies.FirstAlphabetical,
             Destinations = workers.All.ToDictionary(w => w.DestinationId, w => new DestinationConfig { Address = w.Endpoint.ToString() }, StringComparer.Ordinal),
             HealthCheck = new HealthCheckConfig
             {
