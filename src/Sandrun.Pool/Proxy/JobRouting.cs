@@ -1,3 +1,4 @@
+using System.Net.WebSockets;
 using Sandrun.AspNetCore.Contracts;
 using Sandrun.Pool.Jobs;
 using Yarp.ReverseProxy.Forwarder;
@@ -21,6 +22,15 @@ internal static class JobRouting
         var id = context.GetRouteValue("jobId") as string ?? "";
         if (coordinator.Store.Find(id) is not { } job)
         {
+            if (context.WebSockets.IsWebSocketRequest)
+            {
+                // As a worker answers a stream of an unknown job (SPEC.md §2).
+                using var socket = await context.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
+                await socket.SendAsync("[ERROR] Job not found"u8.ToArray(), WebSocketMessageType.Text, true, context.RequestAborted).ConfigureAwait(false);
+                await socket.CloseAsync(WebSocketCloseStatus.PolicyViolation, "job not found", context.RequestAborted).ConfigureAwait(false);
+                return;
+            }
+
             await Error(context, StatusCodes.Status404NotFound, "job not found", $"no job {Short(id)}").ConfigureAwait(false);
             return;
         }
