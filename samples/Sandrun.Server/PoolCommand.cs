@@ -53,15 +53,15 @@ internal static class PoolCommand
         builder.Logging.AddFilter("Yarp", LogLevel.Warning);
         builder.Services.AddSandrunPool(builder.Configuration, o => o.WorkersFile = workersFile);
         await using var app = builder.Build();
-        app.UseWebSockets();
-        app.UseCors();
-        app.MapSandrunPool();
-        app.MapFallback("{**path}", (HttpContext context) => TypedResults.Json(
-            new ErrorResponse("not found", $"no endpoint {context.Request.Method} {context.Request.Path}"),
-            SandrunJsonContext.Default.ErrorResponse,
-            statusCode: StatusCodes.Status404NotFound));
         try
         {
+            app.UseWebSockets();
+            app.UseCors();
+            app.MapSandrunPool();
+            app.MapFallback("{**path}", (HttpContext context) => TypedResults.Json(
+                new ErrorResponse("not found", $"no endpoint {context.Request.Method} {context.Request.Path}"),
+                SandrunJsonContext.Default.ErrorResponse,
+                statusCode: StatusCodes.Status404NotFound));
             await app.StartAsync().ConfigureAwait(false);
         }
         catch (Exception e) when (e is WorkerListException or OptionsValidationException)

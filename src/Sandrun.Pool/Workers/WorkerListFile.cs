@@ -68,7 +68,7 @@ public static class WorkerListFile
                 case "endpoint" when field.Value.ValueKind == JsonValueKind.String:
                     worker.Endpoint = field.Value.GetString()!;
                     break;
-                case "max_concurrent_jobs" when field.Value.TryGetInt32(out var max):
+                case "max_concurrent_jobs" when field.Value.ValueKind == JsonValueKind.Number && field.Value.TryGetInt32(out var max):
                     worker.MaxConcurrentJobs = max;
                     break;
                 case "worker_id" or "endpoint" or "max_concurrent_jobs":
