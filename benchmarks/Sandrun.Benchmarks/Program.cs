@@ -3,6 +3,7 @@ using Sandrun.Benchmarks;
 
 // spawn  : whole-process harness, sandbox start→exit latency vs bare exec and bwrap (ratios, same run)
 // http   : whole-service harness, trivial python3 jobs through HTTP vs the same python3 run directly
+// pool   : two worker processes, trivial python3 jobs straight to them vs through a pool (throughput, /status, WebSocket)
 // mcp    : execute_python over MCP Streamable HTTP vs the same python3 run directly (latency and throughput)
 // micro  : BenchmarkDotNet micro benchmarks (seccomp and spawn-plan compilation)
 return args.FirstOrDefault() switch
@@ -10,6 +11,7 @@ return args.FirstOrDefault() switch
     "spawn" => await SpawnLatency.RunAsync(args[1..]),
     "http" => await HttpThroughput.RunAsync(args[1..]),
     "mcp" => await McpLatency.RunAsync(args[1..]),
+    "pool" => await PoolOverhead.RunAsync(args[1..]),
     "micro" => Micro(args[1..]),
     _ => Usage(),
 };
@@ -22,6 +24,6 @@ static int Micro(string[] args)
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Sandrun.Benchmarks spawn [--iterations N] | http [--jobs N] | mcp [--calls N] | micro [BenchmarkDotNet args]");
+    Console.Error.WriteLine("usage: Sandrun.Benchmarks spawn [--iterations N] | http [--jobs N] | mcp [--calls N] | pool [--jobs N] | micro [BenchmarkDotNet args]");
     return 2;
 }
