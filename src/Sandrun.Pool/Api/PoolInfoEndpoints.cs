@@ -58,6 +58,10 @@ internal static class PoolInfoEndpoints
             {
                 continue;
             }
+            catch (TaskCanceledException) when (!context.RequestAborted.IsCancellationRequested)
+            {
+                continue;
+            }
 
             if (answer.StatusCode != StatusCodes.Status200OK)
             {

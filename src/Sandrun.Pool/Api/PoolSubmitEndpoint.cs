@@ -52,7 +52,8 @@ internal static class PoolSubmitEndpoint
                 return PoolJson.Error(StatusCodes.Status413PayloadTooLarge, "upload too large", $"the request body is over {spool.Limit} bytes");
             }
 
-            var outcome = await coordinator.SubmitAsync(client, upload, context.RequestAborted).ConfigureAwait(false);
+            // Not cancelled when the client leaves: a job a worker accepts is recorded (each attempt is bounded by WorkerRequestTimeout).
+            var outcome = await coordinator.SubmitAsync(client, upload, CancellationToken.None).ConfigureAwait(false);
             if (outcome.JobId is { } id)
             {
                 ended = false;

@@ -37,7 +37,7 @@ internal sealed partial class PoolTracker(
 
     private async Task FollowAsync(PoolJob job, CancellationToken cancellationToken)
     {
-        if (job.Worker is not { } worker || job.WorkerJobId is not { } workerJobId || !worker.Usable)
+        if (job.Worker is not { } worker || job.WorkerJobId is not { } workerJobId || !worker.Healthy)
         {
             return;
         }

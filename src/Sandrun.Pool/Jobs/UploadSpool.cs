@@ -7,7 +7,7 @@ namespace Sandrun.Pool.Jobs;
 /// Reads a <c>/submit</c> body once into a file (RAM-backed <c>/dev/shm</c> by default, SPEC.md §5), so a refusing or
 /// unreachable worker can be followed by the next without asking the client to send it again.
 /// </summary>
-public sealed class UploadSpool
+public sealed class UploadSpool : IDisposable
 {
     private readonly string directory;
     private readonly long limit;
@@ -20,6 +20,15 @@ public sealed class UploadSpool
         directory = Path.Combine(root, $"sandrun-pool-{Environment.ProcessId}");
         Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         limit = options.Value.MaxUploadBytes;
+    }
+
+    /// <summary>Removes the spool directory and anything still in it.</summary>
+    public void Dispose()
+    {
+        if (Directory.Exists(directory))
+        {
+            Directory.Delete(directory, recursive: true);
+        }
     }
 
     /// <summary>The largest body accepted.</summary>
