@@ -81,9 +81,14 @@ internal static class PoolOverhead
         }
         finally
         {
+            // SIGTERM: the workers end their jobs and unmount their workspaces.
             foreach (var (process, _, _) in workers)
             {
-                process.Kill();
+                using (var term = Process.Start("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)]))
+                {
+                    await term.WaitForExitAsync();
+                }
+
                 await process.WaitForExitAsync();
                 process.Dispose();
             }

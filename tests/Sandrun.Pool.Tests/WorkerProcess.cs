@@ -27,7 +27,8 @@ public sealed class WorkerProcess : IAsyncDisposable
         KeyFile = keyFile;
         WorkerId = workerId;
         Port = port;
-        instance = Interlocked.Increment(ref instances) + (Environment.ProcessId % 1000 * 50);
+        // Numbered per test run, so state directories are reused (a new server sweeps what a killed one left there).
+        instance = Interlocked.Increment(ref instances);
     }
 
     /// <summary>The key the process signs with (null: anonymous).</summary>
@@ -78,12 +79,34 @@ public sealed class WorkerProcess : IAsyncDisposable
         process?.WaitForExit();
     }
 
+    /// <summary>
+    /// Stops the worker as an operator would (SIGTERM: it ends its jobs and unmounts their workspaces). A worker a test
+    /// SIGKILLed is started once more first, so the new start sweeps what the killed one left (mounts, cgroups).
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
+        if (process is { HasExited: true })
+        {
+            await StartProcessAsync();
+        }
+
         if (process is { HasExited: false })
         {
-            process.Kill();
-            await process.WaitForExitAsync();
+            using (var term = Process.Start("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)]))
+            {
+                await term.WaitForExitAsync();
+            }
+
+            using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            try
+            {
+                await process.WaitForExitAsync(patience.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill();
+                await process.WaitForExitAsync();
+            }
         }
 
         process?.Dispose();
