@@ -43,6 +43,12 @@ public sealed class ReceiptTamperTests
             Assert.False(listed.GetProperty("verified").GetBoolean());
             Assert.Contains("did not verify", listed.GetProperty("last_error").GetString(), StringComparison.Ordinal);
             Assert.Equal(1, listed.GetProperty("failed").GetInt64());
+
+            // Its output is not served through the pool either.
+            using var logs = await pool.Client.Http.GetAsync($"/logs/{id}");
+            Assert.Equal(System.Net.HttpStatusCode.BadGateway, logs.StatusCode);
+            using var outputs = await pool.Client.Http.GetAsync($"/outputs/{id}");
+            Assert.Equal(System.Net.HttpStatusCode.BadGateway, outputs.StatusCode);
         }
     }
 

@@ -46,6 +46,11 @@ internal static class PoolStatusEndpoint
     public static async Task<object> Ask(HttpContext context, PoolCoordinator coordinator, WorkerClient workers, PoolJob job, PoolWorker worker, string relative, string client)
     {
         var retry = context.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<PoolOptions>>().Value.RetryAfter;
+        if (worker.Quarantined)
+        {
+            return PoolJson.Error(StatusCodes.Status502BadGateway, "worker untrusted", $"a receipt of the worker that ran job {job.Id} did not verify; its answers are not served");
+        }
+
         if (!worker.Usable)
         {
             return PoolJson.Error(StatusCodes.Status503ServiceUnavailable, "worker unavailable", $"the worker that has job {job.Id} is not reachable or not verified now ({worker.LastError ?? "not yet probed"})", retry);

@@ -51,6 +51,12 @@ internal static class JobRouting
             return;
         }
 
+        if (worker.Quarantined)
+        {
+            await Error(context, StatusCodes.Status502BadGateway, "worker untrusted", $"a receipt of the worker that ran job {job.Id} did not verify; its output is not served").ConfigureAwait(false);
+            return;
+        }
+
         var destination = feature.AllDestinations.FirstOrDefault(d => d.DestinationId == worker.DestinationId);
         if (!worker.Usable || destination is null)
         {
