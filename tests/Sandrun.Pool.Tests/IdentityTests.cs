@@ -85,8 +85,25 @@ public sealed class IdentityTests
             }
             finally
             {
-                pool.Kill();
-                await pool.WaitForExitAsync();
+                // SIGTERM, as an operator stops it: the pool shuts down and removes its upload spool.
+                using (var term = Process.Start("kill", ["-TERM", pool.Id.ToString(CultureInfo.InvariantCulture)]))
+                {
+                    await term.WaitForExitAsync();
+                }
+
+                try
+                {
+                    await pool.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+                }
+                finally
+                {
+                    if (!pool.HasExited)
+                    {
+                        pool.Kill();
+                    }
+                }
+
+                Assert.False(Directory.Exists($"/dev/shm/sandrun-pool-{pool.Id}"));
             }
         }
         finally
