@@ -3,6 +3,7 @@ using Sandrun.Benchmarks;
 
 // spawn  : whole-process harness, sandbox start→exit latency vs bare exec and bwrap (ratios, same run)
 // http   : whole-service harness, trivial python3 jobs through HTTP vs the same python3 run directly
+// pool   : two worker processes, trivial python3 jobs straight to them vs through a pool (throughput, /status, WebSocket)
 // mcp    : execute_python over MCP Streamable HTTP vs the same python3 run directly (latency and throughput)
 // broker : claim throughput of both broker stores; python3 jobs via broker + node vs the node's own API; node death → re-run
 // execute: POST /execute of print(6*7) vs python3 -c, sequential p50/p99 and the overhead
@@ -14,6 +15,7 @@ return args.FirstOrDefault() switch
     "mcp" => await McpLatency.RunAsync(args[1..]),
     "broker" => await BrokerBenchmark.RunAsync(args[1..]),
     "execute" => await ExecuteLatency.RunAsync(args[1..]),
+    "pool" => await PoolOverhead.RunAsync(args[1..]),
     "micro" => Micro(args[1..]),
     _ => Usage(),
 };
@@ -26,6 +28,6 @@ static int Micro(string[] args)
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Sandrun.Benchmarks spawn [--iterations N] | http [--jobs N] | mcp [--calls N] | broker [--jobs N] | execute [--calls N] | micro [BenchmarkDotNet args]");
+    Console.Error.WriteLine("usage: Sandrun.Benchmarks spawn [--iterations N] | http [--jobs N] | mcp [--calls N] | pool [--jobs N] | broker [--jobs N] | execute [--calls N] | micro [BenchmarkDotNet args]");
     return 2;
 }

@@ -13,6 +13,7 @@ internal static class Cli
             {
                 "exec" => await ExecCommand.RunAsync(args[1..]).ConfigureAwait(false),
                 "mcp" => await McpCommand.RunAsync(args[1..]).ConfigureAwait(false),
+                "pool" => await PoolCommand.RunAsync(args[1..]).ConfigureAwait(false),
                 "environments" => await EnvironmentsCommand.RunAsync(args[1..]).ConfigureAwait(false),
                 "broker" => await BrokerCommand.RunAsync(args[1..]).ConfigureAwait(false),
                 "worker" => await WorkerCommand.RunAsync(args[1..]).ConfigureAwait(false),
@@ -49,12 +50,14 @@ internal static class Cli
         + "                                  the durable job broker (SPEC.md §8; see 'broker' usage below)\n"
         + "  worker --broker URL [--worker-key FILE] [--slots N]\n"
         + "                                  a node that pulls jobs from a broker and runs them here\n"
+        + "  pool --workers FILE [--port N] [--host ADDR]\n"
+        + "                                  one front door for trusted workers (see 'pool' usage below)\n"
         + "  probe                           print the host's sandbox capability report\n"
         + "  --generate-key [FILE]           create an Ed25519 worker key (default ./worker_key.pem, mode 0600) and print its Worker ID\n"
         + "  verify --status FILE.json [--worker-id ID]\n"
         + "                                  check the signed receipt in a saved /status response (exit 0 valid, 1 not)\n"
         + "  --version, --help\n\n"
-        + ExecCommand.Usage + "\n\n" + EnvironmentsCommand.Usage + "\n\n" + BrokerCommand.Usage + "\n" + WorkerCommand.Usage;
+        + ExecCommand.Usage + "\n\n" + EnvironmentsCommand.Usage + "\n\n" + BrokerCommand.Usage + "\n" + WorkerCommand.Usage + "\n\n" + PoolCommand.Usage;
 
     private static int Probe()
     {

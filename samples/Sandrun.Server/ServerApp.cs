@@ -16,7 +16,8 @@ internal static class ServerApp
         builder.Services.AddOpenApi();
         var app = builder.Build();
 
-        app.UseWebSockets();
+        // 30 s pings keep a silent job's log stream alive through proxies that close idle connections (a pool, SPEC.md §7).
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
         app.UseCors();
 
         // A browser opening the server gets the UI; API clients asking for / keep getting the JSON service information.

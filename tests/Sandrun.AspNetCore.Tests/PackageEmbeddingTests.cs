@@ -28,9 +28,9 @@ public sealed class PackageEmbeddingTests : IDisposable
         await DotnetAsync(Repository, "pack", "Sandrun.sln", "-c", Configuration, "--no-build", "-o", feed);
         var version = Path.GetFileNameWithoutExtension(Directory.GetFiles(feed, "Sandrun.Linux.*.nupkg").Single())["Sandrun.Linux.".Length..];
         Assert.Equal(
-            ["Sandrun", "Sandrun.Abstractions", "Sandrun.AspNetCore", "Sandrun.AspNetCore.Mcp", "Sandrun.Broker", "Sandrun.Cli", "Sandrun.Linux"],
+            ["Sandrun", "Sandrun.Abstractions", "Sandrun.AspNetCore", "Sandrun.AspNetCore.Mcp", "Sandrun.Broker", "Sandrun.Cli", "Sandrun.Linux", "Sandrun.Pool"],
             Directory.GetFiles(feed, "*.nupkg").Select(f => Path.GetFileName(f)[..^($".{version}.nupkg".Length)]).Order(StringComparer.Ordinal));
-        Assert.Equal(7, Directory.GetFiles(feed, "*.snupkg").Length);
+        Assert.Equal(8, Directory.GetFiles(feed, "*.snupkg").Length);
 
         var app = Path.Combine(root, "EmbedApp");
         await DotnetAsync(root, "new", "web", "-o", app, "-n", "EmbedApp", "--no-update-check");
