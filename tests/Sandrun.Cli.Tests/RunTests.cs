@@ -80,6 +80,25 @@ public sealed class RunTests(CliServer server) : IClassFixture<CliServer>, IDisp
     }
 
     [Fact]
+    public async Task Stdin_comes_from_a_file_or_from_the_tools_own_input()
+    {
+        var file = Write("cat.py", "import sys\ndata = sys.stdin.read()\nprint(len(data), data.upper(), end='')\n");
+        var input = Write("input.txt", "from a file\nline two ü\n");
+        var (exit, stdout, stderr) = await CliProcess.RunAsync(["run", file, "--stdin", input], server: server.Url);
+        Assert.True(exit == 0, stderr);
+        Assert.Equal("23 FROM A FILE\nLINE TWO Ü\n", stdout);
+
+        var piped = await CliProcess.RunAsync(["run", file, "--stdin", "-"], server: server.Url, stdin: "piped in");
+        Assert.True(piped.Exit == 0, piped.Stderr);
+        Assert.Equal("8 PIPED IN", piped.Stdout);
+
+        File.WriteAllBytes(Path.Combine(work, "big.txt"), new byte[(1024 * 1024) + 1]);
+        var big = await CliProcess.RunAsync(["run", file, "--stdin", Path.Combine(work, "big.txt")], server: server.Url);
+        Assert.Equal(2, big.Exit);
+        Assert.Contains("at most 1 MiB", big.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Command_line_fields_override_job_json_and_bad_ones_are_named()
     {
         var file = Write("mem.py", "print('x')\n");
