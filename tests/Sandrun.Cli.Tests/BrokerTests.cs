@@ -16,14 +16,14 @@ public sealed class BrokerTests : IDisposable
         var port = ServerProcess.FreePort();
         var key = Path.Combine(work, "node.pem");
         var generated = await CliProcess.RunCommandAsync("dotnet", Path.Combine(AppContext.BaseDirectory, "Sandrun.Server.dll"), "--generate-key", key);
-        Assert.Equal(0, generated);
+        Assert.Equal(0, generated.Exit);
         using var broker = ServerProcess.Start("broker", work, null, "broker", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--db", Path.Combine(work, "broker.db"));
         var url = $"http://127.0.0.1:{port}";
         using var http = new HttpClient { BaseAddress = new Uri(url) };
-        await WaitUntilAsync(async () => (await http.GetAsync("/health")).IsSuccessStatusCode, broker);
+        await ServerProcesses.WaitUntilAsync(async () => (await http.GetAsync("/health")).IsSuccessStatusCode, broker);
         using var node = ServerProcess.Start("worker", work, null, "worker", "--broker", url, "--worker-key", key, "--slots", "1",
             "--Sandrun:Sandbox:StateDirectory", "/run/sandrun-cli-broker");
-        await WaitUntilAsync(async () => JsonDocument.Parse(await http.GetStringAsync("/nodes")).RootElement.GetProperty("nodes").GetArrayLength() == 1, node);
+        await ServerProcesses.WaitUntilAsync(async () => JsonDocument.Parse(await http.GetStringAsync("/nodes")).RootElement.GetProperty("nodes").GetArrayLength() == 1, node);
 
         var file = Path.Combine(work, "job.py");
         File.WriteAllText(file, "import sys\nprint('via broker', sys.argv[1])\nprint('oops', file=sys.stderr)\nsys.exit(4)\n");
@@ -38,28 +38,7 @@ public sealed class BrokerTests : IDisposable
         Assert.Equal("exit_code", JsonDocument.Parse(status.Stdout).RootElement.GetProperty("failure_reason").GetString());
         var verify = await CliProcess.RunAsync(["verify", jobId], server: url);
         Assert.True(verify.Exit == 0, verify.Stderr);
-    }
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, ServerProcess process)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
-        while (true)
-        {
-            Assert.False(process.HasExited, $"{process.Name} exited: {process.Output}");
-            try
-            {
-                if (await condition())
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // Not listening yet.
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"{process.Name} did not get ready: {process.Output}");
-            await Task.Delay(200);
-        }
+        node.Stop();
+        broker.Stop();
     }
 }

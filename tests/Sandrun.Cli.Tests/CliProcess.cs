@@ -72,13 +72,13 @@ public sealed class CliProcess : IDisposable
         return (exit, stdout, cli.Stderr);
     }
 
-    /// <summary>Runs another program to its end; returns its exit code.</summary>
-    public static async Task<int> RunCommandAsync(string program, params string[] args)
+    /// <summary>Runs another program to its end; returns its exit code and standard output.</summary>
+    public static async Task<(int Exit, string Stdout)> RunCommandAsync(string program, params string[] args)
     {
         using var process = Process.Start(new ProcessStartInfo(program, args) { RedirectStandardOutput = true, UseShellExecute = false })!;
-        await process.StandardOutput.ReadToEndAsync();
+        var stdout = await process.StandardOutput.ReadToEndAsync();
         await process.WaitForExitAsync();
-        return process.ExitCode;
+        return (process.ExitCode, stdout);
     }
 
     /// <summary>What the tool wrote to stderr so far.</summary>
