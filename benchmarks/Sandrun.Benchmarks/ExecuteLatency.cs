@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -36,23 +35,23 @@ internal static class ExecuteLatency
             // Alternate who goes first, so neither always follows the other's process exit.
             if (i % 2 == 0)
             {
-                viaExecute.Add(await TimeAsync(() => ExecuteAsync(http)));
-                direct.Add(await TimeAsync(() => HttpThroughput.RunPythonAsync()));
+                viaExecute.Add(await Samples.TimeAsync(() => ExecuteAsync(http)));
+                direct.Add(await Samples.TimeAsync(() => HttpThroughput.RunPythonAsync()));
             }
             else
             {
-                direct.Add(await TimeAsync(() => HttpThroughput.RunPythonAsync()));
-                viaExecute.Add(await TimeAsync(() => ExecuteAsync(http)));
+                direct.Add(await Samples.TimeAsync(() => HttpThroughput.RunPythonAsync()));
+                viaExecute.Add(await Samples.TimeAsync(() => ExecuteAsync(http)));
             }
         }
 
         Console.WriteLine($"# {calls} sequential POST /execute of '{Code}' vs python3 -c, interleaved, {Environment.ProcessorCount} CPUs");
         Console.WriteLine("latency, ms                 p50      p90      p99");
-        Console.WriteLine($"  POST /execute        {Percentiles(viaExecute)}");
-        Console.WriteLine($"  python3 -c directly  {Percentiles(direct)}");
-        Console.WriteLine($"  job's wall_time_ms   {Percentiles(JobWall)}");
+        Console.WriteLine($"  POST /execute        {Samples.Percentiles(viaExecute)}");
+        Console.WriteLine($"  python3 -c directly  {Samples.Percentiles(direct)}");
+        Console.WriteLine($"  job's wall_time_ms   {Samples.Percentiles(JobWall)}");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"overhead (difference): p50 {Percentile(viaExecute, 0.5) - Percentile(direct, 0.5):F2} ms, p99 {Percentile(viaExecute, 0.99) - Percentile(direct, 0.99):F2} ms; p50 ratio {Percentile(viaExecute, 0.5) / Percentile(direct, 0.5):F2}"));
+            $"overhead (difference): p50 {Samples.Percentile(viaExecute, 0.5) - Samples.Percentile(direct, 0.5):F2} ms, p99 {Samples.Percentile(viaExecute, 0.99) - Samples.Percentile(direct, 0.99):F2} ms; p50 ratio {Samples.Percentile(viaExecute, 0.5) / Samples.Percentile(direct, 0.5):F2}"));
         return 0;
     }
 
@@ -66,21 +65,5 @@ internal static class ExecuteLatency
         }
 
         JobWall.Add(body.GetProperty("wall_time_ms").GetInt64());
-    }
-
-    private static async Task<double> TimeAsync(Func<Task> action)
-    {
-        var t = Stopwatch.GetTimestamp();
-        await action();
-        return Stopwatch.GetElapsedTime(t).TotalMilliseconds;
-    }
-
-    private static string Percentiles(List<double> samples) =>
-        string.Create(CultureInfo.InvariantCulture, $"{Percentile(samples, 0.5),8:F2} {Percentile(samples, 0.9),8:F2} {Percentile(samples, 0.99),8:F2}");
-
-    private static double Percentile(List<double> samples, double q)
-    {
-        var sorted = samples.Order().ToList();
-        return sorted[(int)Math.Min(sorted.Count - 1, Math.Ceiling(sorted.Count * q) - 1)];
     }
 }

@@ -42,16 +42,16 @@ internal static class McpLatency
             // Process.Start forking this process is a suspect): alternate who goes first.
             if (i % 2 == 0)
             {
-                viaMcp.Add(await TimeAsync(() => CallAsync(client)));
-                viaRest.Add(await TimeAsync(() => RestAsync(http)));
+                viaMcp.Add(await Samples.TimeAsync(() => CallAsync(client)));
+                viaRest.Add(await Samples.TimeAsync(() => RestAsync(http)));
             }
             else
             {
-                viaRest.Add(await TimeAsync(() => RestAsync(http)));
-                viaMcp.Add(await TimeAsync(() => CallAsync(client)));
+                viaRest.Add(await Samples.TimeAsync(() => RestAsync(http)));
+                viaMcp.Add(await Samples.TimeAsync(() => CallAsync(client)));
             }
 
-            direct.Add(await TimeAsync(() => HttpThroughput.RunPythonAsync()));
+            direct.Add(await Samples.TimeAsync(() => HttpThroughput.RunPythonAsync()));
         }
 
         var started = Stopwatch.GetTimestamp();
@@ -61,10 +61,10 @@ internal static class McpLatency
 
         Console.WriteLine($"# {calls} execute_python calls ('{Code}', wait=true) over MCP Streamable HTTP, {Environment.ProcessorCount} CPUs");
         Console.WriteLine($"sequential round trip, ms      p50      p90      p99");
-        Console.WriteLine($"  MCP execute_python     {Percentiles(viaMcp)}");
-        Console.WriteLine($"  REST submit+poll(1ms)  {Percentiles(viaRest)}");
-        Console.WriteLine($"  python3 -c directly    {Percentiles(direct)}");
-        Console.WriteLine($"p50 ratios: MCP / direct {Percentile(viaMcp, 0.5) / Percentile(direct, 0.5):F2}, MCP / REST {Percentile(viaMcp, 0.5) / Percentile(viaRest, 0.5):F2}");
+        Console.WriteLine($"  MCP execute_python     {Samples.Percentiles(viaMcp)}");
+        Console.WriteLine($"  REST submit+poll(1ms)  {Samples.Percentiles(viaRest)}");
+        Console.WriteLine($"  python3 -c directly    {Samples.Percentiles(direct)}");
+        Console.WriteLine($"p50 ratios: MCP / direct {Samples.Percentile(viaMcp, 0.5) / Samples.Percentile(direct, 0.5):F2}, MCP / REST {Samples.Percentile(viaMcp, 0.5) / Samples.Percentile(viaRest, 0.5):F2}");
         Console.WriteLine($"throughput at concurrency {concurrency}: MCP {mcpRate:F1} calls/s, direct {directRate:F1} runs/s, ratio {mcpRate / directRate:F2}");
         return 0;
     }
@@ -91,21 +91,5 @@ internal static class McpLatency
         }
 
         await http.GetStringAsync($"/logs/{id}");
-    }
-
-    private static async Task<double> TimeAsync(Func<Task> action)
-    {
-        var t = Stopwatch.GetTimestamp();
-        await action();
-        return Stopwatch.GetElapsedTime(t).TotalMilliseconds;
-    }
-
-    private static string Percentiles(List<double> samples) =>
-        string.Create(CultureInfo.InvariantCulture, $"{Percentile(samples, 0.5),8:F2} {Percentile(samples, 0.9),8:F2} {Percentile(samples, 0.99),8:F2}");
-
-    private static double Percentile(List<double> samples, double q)
-    {
-        var sorted = samples.Order().ToList();
-        return sorted[(int)Math.Min(sorted.Count - 1, Math.Ceiling(sorted.Count * q) - 1)];
     }
 }

@@ -73,10 +73,10 @@ internal static class PoolOverhead
             Console.WriteLine($"straight to the workers (round robin): {directRate,7:F1} jobs/s");
             Console.WriteLine($"through the pool:                      {poolRate,7:F1} jobs/s");
             Console.WriteLine($"throughput ratio pool/direct: {poolRate / directRate:F2} (target ≥ 0.9)");
-            Console.WriteLine($"/status under load: direct p50 {Percentile(directStatus, 0.5):F2} ms p99 {Percentile(directStatus, 0.99):F2} ms; "
-                + $"pool p50 {Percentile(poolStatus, 0.5):F2} ms p99 {Percentile(poolStatus, 0.99):F2} ms; added p99 {Percentile(poolStatus, 0.99) - Percentile(directStatus, 0.99):F2} ms (target ≤ 2 ms)");
-            Console.WriteLine($"WebSocket first frame (finished job, connect → first frame): direct p50 {Percentile(directWs, 0.5):F2} ms p99 {Percentile(directWs, 0.99):F2} ms; "
-                + $"pool p50 {Percentile(poolWs, 0.5):F2} ms p99 {Percentile(poolWs, 0.99):F2} ms");
+            Console.WriteLine($"/status under load: direct p50 {Samples.Percentile(directStatus, 0.5):F2} ms p99 {Samples.Percentile(directStatus, 0.99):F2} ms; "
+                + $"pool p50 {Samples.Percentile(poolStatus, 0.5):F2} ms p99 {Samples.Percentile(poolStatus, 0.99):F2} ms; added p99 {Samples.Percentile(poolStatus, 0.99) - Samples.Percentile(directStatus, 0.99):F2} ms (target ≤ 2 ms)");
+            Console.WriteLine($"WebSocket first frame (finished job, connect → first frame): direct p50 {Samples.Percentile(directWs, 0.5):F2} ms p99 {Samples.Percentile(directWs, 0.99):F2} ms; "
+                + $"pool p50 {Samples.Percentile(poolWs, 0.5):F2} ms p99 {Samples.Percentile(poolWs, 0.99):F2} ms");
             return 0;
         }
         finally
@@ -257,11 +257,5 @@ internal static class PoolOverhead
         app.MapSandrunPool();
         await app.StartAsync();
         return app;
-    }
-
-    private static double Percentile(List<double> values, double p)
-    {
-        var sorted = values.Order().ToList();
-        return sorted[(int)Math.Min(sorted.Count - 1, Math.Max(0, Math.Ceiling(sorted.Count * p) - 1))];
     }
 }

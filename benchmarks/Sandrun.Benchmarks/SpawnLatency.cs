@@ -71,16 +71,16 @@ internal static class SpawnLatency
             }
         }
 
-        var p50 = samples.Select(s => Percentile(s, 50)).ToArray();
-        var p99 = samples.Select(s => Percentile(s, 99)).ToArray();
+        var p50 = samples.Select(s => Samples.Percentile(s, 0.50)).ToArray();
+        var p99 = samples.Select(s => Samples.Percentile(s, 0.99)).ToArray();
         Console.WriteLine($"{"variant",-52} {"p50 µs",9} {"p90 µs",9} {"p99 µs",9}");
         for (var v = 0; v < variants.Count; v++)
         {
-            Console.WriteLine($"{variants[v].Name,-52} {p50[v],9:F0} {Percentile(samples[v], 90),9:F0} {p99[v],9:F0}");
+            Console.WriteLine($"{variants[v].Name,-52} {p50[v],9:F0} {Samples.Percentile(samples[v], 0.90),9:F0} {p99[v],9:F0}");
         }
 
         Console.WriteLine();
-        Console.WriteLine($"sandrun (pooled netns) phases, p50 µs: request→init exec {Percentile(SpawnSamples, 50):F0}, payload exec→exit {Percentile(WallSamples, 50):F0}");
+        Console.WriteLine($"sandrun (pooled netns) phases, p50 µs: request→init exec {Samples.Percentile(SpawnSamples, 0.50):F0}, payload exec→exit {Samples.Percentile(WallSamples, 0.50):F0}");
         for (var v = 0; v < 2; v++)
         {
             Console.WriteLine($"{variants[v].Name}: p50 = {p50[v] / p50[2]:F2} × bare exec (target ≤ 2.5)"
@@ -111,11 +111,5 @@ internal static class SpawnLatency
         {
             throw new InvalidOperationException($"{program} exited {process.ExitCode}");
         }
-    }
-
-    private static double Percentile(List<double> values, double p)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Length) - 1, 0, sorted.Length - 1)];
     }
 }
