@@ -206,10 +206,16 @@ internal sealed class SandrunTools(
                 return false;
             }
 
+            var wait = left < ProgressInterval ? left : ProgressInterval;
             try
             {
-                await job.Completion.WaitAsync(left < ProgressInterval ? left : ProgressInterval, cancellationToken).ConfigureAwait(false);
+                await job.Completion.WaitAsync(wait, cancellationToken).ConfigureAwait(false);
                 return true;
+            }
+            catch (TimeoutException) when (wait < ProgressInterval)
+            {
+                // The last, partial wait: no report (timers may fire a little early, and a burst of reports a few
+                // microseconds apart can reach the client out of order); the loop ends once no time is left.
             }
             catch (TimeoutException)
             {
