@@ -23,24 +23,18 @@ internal static class ExitCodes
     /// <summary>The exit code that stands for a finished job's <c>/status</c> document.</summary>
     public static int ForJob(JsonElement status)
     {
-        if (Text(status, "status") == "completed")
+        if (JsonFields.Text(status, "status") == "completed")
         {
             return 0;
         }
 
         var metadata = status.TryGetProperty("execution_metadata", out var m) && m.ValueKind == JsonValueKind.Object ? m : default;
-        return Text(status, "failure_reason") switch
+        return JsonFields.Text(status, "failure_reason") switch
         {
-            "exit_code" when Int(metadata, "exit_code") is { } code and > 0 => code,
-            "signal" when Int(metadata, "signal") is { } signal => 128 + signal,
+            "exit_code" when JsonFields.Integer(metadata, "exit_code") is { } code and > 0 => code,
+            "signal" when JsonFields.Integer(metadata, "signal") is { } signal => 128 + signal,
             "timeout" or "cpu_limit" or "memory_limit" or "output_limit" => LimitExceeded,
             _ => NotRun,
         };
     }
-
-    private static string? Text(JsonElement e, string name) =>
-        e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
-
-    private static int? Int(JsonElement e, string name) =>
-        e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var i) ? i : null;
 }

@@ -58,9 +58,9 @@ internal static class JobOutput
         var logs = await server.TryGetJsonAsync(SandrunServer.JobPath("logs", jobId), ct).ConfigureAwait(false)
             ?? await server.TryGetJsonAsync(SandrunServer.JobPath("results", jobId), ct).ConfigureAwait(false)
             ?? throw new CliException($"no job {jobId} on {server.BaseAddress} (it may have expired or been downloaded)");
-        await stdout.WriteAsync(Field(logs, "stdout")).ConfigureAwait(false);
+        await stdout.WriteAsync(JsonFields.Text(logs, "stdout") ?? "").ConfigureAwait(false);
         await stdout.FlushAsync(ct).ConfigureAwait(false);
-        await stderr.WriteAsync(Field(logs, "stderr")).ConfigureAwait(false);
+        await stderr.WriteAsync(JsonFields.Text(logs, "stderr") ?? "").ConfigureAwait(false);
         await stderr.FlushAsync(ct).ConfigureAwait(false);
     }
 
@@ -140,7 +140,7 @@ internal static class JobOutput
             using var document = JsonDocument.Parse(bytes);
             var root = document.RootElement;
             var type = root.GetProperty("type").GetString() ?? "";
-            var data = root.TryGetProperty("data", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() ?? "" : "";
+            var data = JsonFields.Text(root, "data") ?? "";
             return (type, data);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
@@ -161,7 +161,4 @@ internal static class JobOutput
             // The output is complete; how the socket ends no longer matters.
         }
     }
-
-    private static string Field(JsonElement e, string name) =>
-        e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() ?? "" : "";
 }

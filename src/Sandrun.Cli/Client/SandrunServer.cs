@@ -128,8 +128,8 @@ internal sealed class SandrunServer : IDisposable
         {
             using var document = JsonDocument.Parse(body);
             var root = document.RootElement;
-            var error = root.TryGetProperty("error", out var e) && e.ValueKind == JsonValueKind.String ? e.GetString() : null;
-            var details = root.TryGetProperty("details", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null;
+            var error = JsonFields.Text(root, "error");
+            var details = JsonFields.Text(root, "details");
             what = error is null ? Shorten(body) : details is null ? error : $"{error}: {details}";
         }
         catch (JsonException)

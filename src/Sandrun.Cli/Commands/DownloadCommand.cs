@@ -4,7 +4,6 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Sandrun.Cli.Client;
-using Sandrun.Cli.Terminal;
 
 namespace Sandrun.Cli.Commands;
 
@@ -159,7 +158,7 @@ internal static class DownloadCommand
         {
             foreach (var file in files.EnumerateObject())
             {
-                if (Summary.Text(file.Value, "sha256_hash") is { } sha)
+                if (JsonFields.Text(file.Value, "sha256_hash") is { } sha)
                 {
                     hashes[file.Name] = sha;
                 }

@@ -27,12 +27,12 @@ internal static class OutputsCommand
             var files = outputs.TryGetProperty("outputs", out var list) && list.ValueKind == JsonValueKind.Array ? list.EnumerateArray().ToList() : [];
             foreach (var file in files)
             {
-                var size = Summary.Number(file, "size_bytes") is { } bytes ? Summary.Size((long)bytes) : "?";
-                var hash = Summary.Text(file, "sha256_hash") is { Length: >= 12 } sha ? sha[..12] : "?";
-                await Console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{size,10}  {hash}  {Summary.Text(file, "path")}")).ConfigureAwait(false);
+                var size = JsonFields.Number(file, "size_bytes") is { } bytes ? Summary.Size((long)bytes) : "?";
+                var hash = JsonFields.Text(file, "sha256_hash") is { Length: >= 12 } sha ? sha[..12] : "?";
+                await Console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{size,10}  {hash}  {JsonFields.Text(file, "path")}")).ConfigureAwait(false);
             }
 
-            await Console.Out.WriteLineAsync($"{files.Count} output file{(files.Count == 1 ? "" : "s")} ({Summary.Text(outputs, "status")})").ConfigureAwait(false);
+            await Console.Out.WriteLineAsync($"{files.Count} output file{(files.Count == 1 ? "" : "s")} ({JsonFields.Text(outputs, "status")})").ConfigureAwait(false);
             return 0;
         });
         return command;

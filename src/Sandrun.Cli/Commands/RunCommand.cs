@@ -47,7 +47,7 @@ internal static class RunCommand
         Apply(upload.Manifest, args, interpreter, timeout, memoryMb, stdinSource is null ? null : await ReadStdinAsync(stdinSource, ct).ConfigureAwait(false));
         using var form = upload.Form((sent, total) => line.Show($"uploading {Summary.Size(sent)} of {Summary.Size(total)} ({100 * sent / Math.Max(total, 1)}%)"));
         var submitted = await server.PostAsync("submit", form, ct).ConfigureAwait(false);
-        var jobId = Summary.Text(submitted, "job_id") ?? throw new CliException("the server accepted the job but named no job_id");
+        var jobId = JsonFields.Text(submitted, "job_id") ?? throw new CliException("the server accepted the job but named no job_id");
         line.Show($"{jobId} queued");
 
         if (json)

@@ -34,17 +34,17 @@ internal static class StatusCommand
             var count = outputs.EnumerateObject().Count();
             if (count > 0)
             {
-                lines.Add($"outputs: {count} file{(count == 1 ? "" : "s")} (sandrun outputs {Summary.Text(status, "job_id")})");
+                lines.Add($"outputs: {count} file{(count == 1 ? "" : "s")} (sandrun outputs {JsonFields.Text(status, "job_id")})");
             }
         }
 
-        if (Summary.Text(status, "error") is { } error)
+        if (JsonFields.Text(status, "error") is { } error)
         {
             lines.Add($"error: {error}");
         }
 
-        var worker = status.TryGetProperty("worker_metadata", out var m) ? Summary.Text(m, "worker_id") : null;
-        lines.Add(worker is null ? "receipt: none (anonymous worker, or not finished)" : $"receipt: signed by worker {worker} (sandrun verify {Summary.Text(status, "job_id")})");
+        var worker = status.TryGetProperty("worker_metadata", out var m) ? JsonFields.Text(m, "worker_id") : null;
+        lines.Add(worker is null ? "receipt: none (anonymous worker, or not finished)" : $"receipt: signed by worker {worker} (sandrun verify {JsonFields.Text(status, "job_id")})");
         return string.Join(Environment.NewLine, lines);
     }
 }

@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Sandrun.Cli.Client;
-using Sandrun.Cli.Terminal;
 using Sandrun.Receipts;
 
 namespace Sandrun.Cli.Commands;
@@ -32,9 +31,9 @@ internal static class VerifyCommand
     private static (bool Valid, string Message) Verify(JsonElement status, string? expectedWorker)
     {
         var metadata = status.TryGetProperty("worker_metadata", out var m) ? m : default;
-        var receipt = Summary.Text(metadata, "receipt");
-        var signature = Summary.Text(metadata, "signature");
-        var worker = Summary.Text(metadata, "worker_id");
+        var receipt = JsonFields.Text(metadata, "receipt");
+        var signature = JsonFields.Text(metadata, "signature");
+        var worker = JsonFields.Text(metadata, "worker_id");
         if (receipt is null || signature is null || worker is null)
         {
             return (false, "the job has no receipt (an anonymous worker, or the job has not finished)");
@@ -52,27 +51,27 @@ internal static class VerifyCommand
 
         using var signed = JsonDocument.Parse(receipt);
         var r = signed.RootElement;
-        var pool = status.TryGetProperty("pool_metadata", out var p) ? Summary.Text(p, "worker_job_id") : null;
-        var jobId = Summary.Text(r, "job_id");
-        if (jobId != Summary.Text(status, "job_id") && jobId != pool)
+        var pool = status.TryGetProperty("pool_metadata", out var p) ? JsonFields.Text(p, "worker_job_id") : null;
+        var jobId = JsonFields.Text(r, "job_id");
+        if (jobId != JsonFields.Text(status, "job_id") && jobId != pool)
         {
-            return (false, $"the receipt is for job {jobId}, not {Summary.Text(status, "job_id")}");
+            return (false, $"the receipt is for job {jobId}, not {JsonFields.Text(status, "job_id")}");
         }
 
         foreach (var field in new[] { "status", "job_hash", "failure_reason" })
         {
-            if (Summary.Text(r, field) != Summary.Text(status, field))
+            if (JsonFields.Text(r, field) != JsonFields.Text(status, field))
             {
-                return (false, $"the server reports {field} '{Summary.Text(status, field)}' but the receipt signs '{Summary.Text(r, field)}'");
+                return (false, $"the server reports {field} '{JsonFields.Text(status, field)}' but the receipt signs '{JsonFields.Text(r, field)}'");
             }
         }
 
-        var metadataExit = status.TryGetProperty("execution_metadata", out var e) ? Summary.Number(e, "exit_code") : null;
-        if (Summary.Number(r, "exit_code") != metadataExit)
+        var metadataExit = status.TryGetProperty("execution_metadata", out var e) ? JsonFields.Number(e, "exit_code") : null;
+        if (JsonFields.Number(r, "exit_code") != metadataExit)
         {
-            return (false, $"the server reports exit code {metadataExit?.ToString(CultureInfo.InvariantCulture) ?? "none"} but the receipt signs {Summary.Number(r, "exit_code")?.ToString(CultureInfo.InvariantCulture) ?? "none"}");
+            return (false, $"the server reports exit code {metadataExit?.ToString(CultureInfo.InvariantCulture) ?? "none"} but the receipt signs {JsonFields.Number(r, "exit_code")?.ToString(CultureInfo.InvariantCulture) ?? "none"}");
         }
 
-        return (true, $"{jobId} {Summary.Text(r, "status")}, exit {Summary.Number(r, "exit_code")?.ToString(CultureInfo.InvariantCulture) ?? "none"}, signed by worker {worker} at {Summary.Text(r, "completed_at")}");
+        return (true, $"{jobId} {JsonFields.Text(r, "status")}, exit {JsonFields.Number(r, "exit_code")?.ToString(CultureInfo.InvariantCulture) ?? "none"}, signed by worker {worker} at {JsonFields.Text(r, "completed_at")}");
     }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Sandrun.Cli.Client;
 
 namespace Sandrun.Cli.Terminal;
 
@@ -10,37 +11,37 @@ internal static class Summary
     public static string Describe(JsonElement status)
     {
         var parts = new List<string>();
-        var state = Text(status, "status") ?? "unknown";
-        var reason = Text(status, "failure_reason");
-        parts.Add($"{Text(status, "job_id")} {state}{(reason is null ? "" : $" ({reason})")}");
-        if (state == "queued" && Number(status, "queue_position") is { } position and > 0)
+        var state = JsonFields.Text(status, "status") ?? "unknown";
+        var reason = JsonFields.Text(status, "failure_reason");
+        parts.Add($"{JsonFields.Text(status, "job_id")} {state}{(reason is null ? "" : $" ({reason})")}");
+        if (state == "queued" && JsonFields.Number(status, "queue_position") is { } position and > 0)
         {
             parts.Add($"position {position}");
         }
 
         if (status.TryGetProperty("execution_metadata", out var m) && m.ValueKind == JsonValueKind.Object)
         {
-            if (Number(m, "exit_code") is { } exit)
+            if (JsonFields.Number(m, "exit_code") is { } exit)
             {
                 parts.Add($"exit {exit}");
             }
 
-            if (Number(m, "signal") is { } signal)
+            if (JsonFields.Number(m, "signal") is { } signal)
             {
                 parts.Add($"signal {signal}");
             }
 
-            if (Number(m, "cpu_seconds") is { } cpu)
+            if (JsonFields.Number(m, "cpu_seconds") is { } cpu)
             {
                 parts.Add(string.Create(CultureInfo.InvariantCulture, $"cpu {cpu:0.###} s"));
             }
 
-            if (Number(m, "memory_peak_bytes") is { } memory)
+            if (JsonFields.Number(m, "memory_peak_bytes") is { } memory)
             {
                 parts.Add($"memory {Size((long)memory)}");
             }
 
-            if (Number(m, "wall_time_ms") is { } wall)
+            if (JsonFields.Number(m, "wall_time_ms") is { } wall)
             {
                 parts.Add(string.Create(CultureInfo.InvariantCulture, $"wall {wall:0} ms"));
             }
@@ -57,13 +58,4 @@ internal static class Summary
         < 1024L * 1024 * 1024 => string.Create(CultureInfo.InvariantCulture, $"{bytes / (1024.0 * 1024):0.#} MiB"),
         _ => string.Create(CultureInfo.InvariantCulture, $"{bytes / (1024.0 * 1024 * 1024):0.##} GiB"),
     };
-
-    /// <summary>A string property, or null when absent or not a string.</summary>
-    public static string? Text(JsonElement e, string name) =>
-        e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
-
-    /// <summary>A number property, or null when absent or not a number.</summary>
-    public static double? Number(JsonElement e, string name) =>
-        e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;
-
 }
