@@ -1,3 +1,4 @@
+using Sandrun.Receipts;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -32,7 +33,7 @@ internal static partial class NodeEndpoints
 
         if (request.NodeId is null)
         {
-            if (!ChallengeSignature.IsWorkerId(request.WorkerId))
+            if (request.WorkerId is not { Length: 44 } || !WorkerChallenge.IsWorkerId(request.WorkerId))
             {
                 return BrokerJson.Error(StatusCodes.Status400BadRequest, "invalid registration", "worker_id: the standard Base64 of the node's 32-byte Ed25519 public key is required");
             }
@@ -48,7 +49,7 @@ internal static partial class NodeEndpoints
             }
 
             var nodeId = "node-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
-            var challenge = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+            var challenge = WorkerChallenge.Create();
             var capabilities = request.Capabilities is { ValueKind: JsonValueKind.Object } c ? c.GetRawText() : "{}";
             if (capabilities.Length > 16 * 1024)
             {
@@ -67,7 +68,7 @@ internal static partial class NodeEndpoints
         }
 
         var token = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
-        if (!ChallengeSignature.Verify(request.WorkerId, request.Challenge, request.Signature)
+        if (!WorkerChallenge.Verify(request.Challenge, request.Signature, request.WorkerId)
             || !await store.ConfirmNodeAsync(request.NodeId, request.Challenge, request.WorkerId, NodeAuthentication.Hash(token), context.RequestAborted).ConfigureAwait(false))
         {
             metrics.Refused("challenge_failed");

@@ -1,3 +1,4 @@
+using Sandrun.Receipts;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -43,7 +44,8 @@ internal sealed class BrokerClient(HttpClient http, IResultSigner signer, Broker
             await EnsureAsync(first, cancellationToken).ConfigureAwait(false);
             var challenge = (await first.Content.ReadFromJsonAsync(BrokerJsonContext.Default.RegisterChallengeResponse, cancellationToken).ConfigureAwait(false))!;
 
-            var proof = new RegisterRequest(signer.WorkerId, null, null, null, challenge.NodeId, challenge.Challenge, ChallengeSignature.Sign(signer, challenge.Challenge));
+            var proof = new RegisterRequest(signer.WorkerId, null, null, null, challenge.NodeId, challenge.Challenge, WorkerChallenge.Answer(signer, challenge.Challenge)
+                ?? throw new InvalidOperationException("cannot answer the broker's challenge: the node has no key, or the challenge is not 32 bytes in Base64"));
             using var second = await http.PostAsJsonAsync("register", proof, BrokerJsonContext.Default.RegisterRequest, cancellationToken).ConfigureAwait(false);
             await EnsureAsync(second, cancellationToken).ConfigureAwait(false);
             var registered = (await second.Content.ReadFromJsonAsync(BrokerJsonContext.Default.RegisterResponse, cancellationToken).ConfigureAwait(false))!;

@@ -102,7 +102,7 @@ public sealed class BrokerApiTests
         var challenge = (await first.Content.ReadFromJsonAsync(BrokerJsonContext.Default.RegisterChallengeResponse))!;
 
         using var wrong = await broker.Http.PostAsJsonAsync("/register",
-            new RegisterRequest(key.WorkerId, null, null, null, challenge.NodeId, challenge.Challenge, ChallengeSignature.Sign(other, challenge.Challenge)), BrokerJsonContext.Default.RegisterRequest);
+            new RegisterRequest(key.WorkerId, null, null, null, challenge.NodeId, challenge.Challenge, WorkerChallenge.Answer(other, challenge.Challenge)), BrokerJsonContext.Default.RegisterRequest);
         Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
 
         using var badKey = await broker.Http.PostAsync("/register", Json("{\"worker_id\": \"not a key\"}"));

@@ -59,7 +59,7 @@ internal sealed class BrokerHost : IAsyncDisposable
         first.EnsureSuccessStatusCode();
         var challenge = (await first.Content.ReadFromJsonAsync(BrokerJsonContext.Default.RegisterChallengeResponse))!;
         using var second = await Http.PostAsJsonAsync("/register",
-            new RegisterRequest(signer.WorkerId, null, null, null, challenge.NodeId, challenge.Challenge, ChallengeSignature.Sign(signer, challenge.Challenge)),
+            new RegisterRequest(signer.WorkerId, null, null, null, challenge.NodeId, challenge.Challenge, WorkerChallenge.Answer(signer, challenge.Challenge)),
             BrokerJsonContext.Default.RegisterRequest);
         second.EnsureSuccessStatusCode();
         var registered = (await second.Content.ReadFromJsonAsync(BrokerJsonContext.Default.RegisterResponse))!;
