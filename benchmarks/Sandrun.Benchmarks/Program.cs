@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Running;
 using Sandrun.Benchmarks;
 
-// spawn  : whole-process harness, sandbox start→exit latency vs bare exec and bwrap (ratios, same run)
+// spawn  : whole-process harness, sandbox start→exit latency vs bare exec and bwrap (ratios, same run); --retained L1,L2,…: the same with that many retained jobs' workspaces (ratios to the first level)
 // http   : whole-service harness, trivial python3 jobs through HTTP vs the same python3 run directly
 // pool   : two worker processes, trivial python3 jobs straight to them vs through a pool (throughput, /status, WebSocket)
 // mcp    : execute_python over MCP Streamable HTTP vs the same python3 run directly (latency and throughput)
@@ -28,6 +28,6 @@ static int Micro(string[] args)
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Sandrun.Benchmarks spawn [--iterations N] | http [--jobs N] | mcp [--calls N] | pool [--jobs N] | broker [--jobs N] | execute [--calls N] | micro [BenchmarkDotNet args]");
+    Console.Error.WriteLine("usage: Sandrun.Benchmarks spawn [--iterations N | --retained 0,1000,5000 [--iterations N]] | http [--jobs N] | mcp [--calls N] | pool [--jobs N] | broker [--jobs N] | execute [--calls N] | micro [BenchmarkDotNet args]");
     return 2;
 }

@@ -28,6 +28,12 @@ internal static class SpawnLatency
 
     public static async Task<int> RunAsync(string[] args)
     {
+        if (args.Length >= 2 && args[0] == "--retained")
+        {
+            return await RetainedAsync([.. args[1].Split(',').Select(n => int.Parse(n, CultureInfo.InvariantCulture))],
+                args.Length >= 4 && args[2] == "--iterations" ? int.Parse(args[3], CultureInfo.InvariantCulture) : 400);
+        }
+
         var iterations = args.Length >= 2 && args[0] == "--iterations" ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1000;
         using var pooled = new LinuxSandbox(Options.Create(new LinuxSandboxOptions { Network = NetworkIsolation.Auto }), NullLogger<LinuxSandbox>.Instance);
         using var perJob = new LinuxSandbox(Options.Create(new LinuxSandboxOptions { Network = NetworkIsolation.PerJobNamespace }), NullLogger<LinuxSandbox>.Instance);
@@ -87,6 +93,79 @@ internal static class SpawnLatency
                 + (hasBwrap ? $", {p50[v] / p50[3]:F2} × bwrap (target ≤ 0.5); p99 {p99[v] / p99[3]:F2} × bwrap" : ", bwrap not installed"));
         }
 
+        return 0;
+    }
+
+    /// <summary>
+    /// Spawn latency with many retained jobs: each level holds that many workspaces from the real
+    /// <see cref="TmpfsWorkspaceProvider"/>, each with a file in it (a finished job waiting for its download).
+    /// Levels are visited up and back down (e.g. 0, 1000, 5000, 1000, 0) and both visits of a level are pooled,
+    /// so a drift over the run does not read as a cost of retained jobs. Ratios are against the level 0.
+    /// </summary>
+    private static async Task<int> RetainedAsync(int[] levels, int iterations)
+    {
+        var options = new LinuxSandboxOptions { Network = NetworkIsolation.Auto };
+        using var sandbox = new LinuxSandbox(Options.Create(options), NullLogger<LinuxSandbox>.Instance);
+        using var provider = new TmpfsWorkspaceProvider(sandbox, Options.Create(options));
+        using var running = provider.Create("bench-running", 1 << 20);
+        var spec = new SandboxSpec(["/bin/true"], running.Path, SandboxLimits.Default);
+        var retained = new Stack<IWorkspace>();
+        var visits = levels.Concat(levels.Reverse().Skip(1)).ToArray();
+        var samples = levels.ToDictionary(l => l, _ => new List<double>());
+        Console.WriteLine($"# /bin/true start→exit latency with retained workspaces, {iterations} spawns per visit after 50 warm-up; levels visited {string.Join(", ", visits)}");
+        Console.WriteLine($"# machine: {Environment.ProcessorCount} CPUs, kernel {File.ReadAllText("/proc/sys/kernel/osrelease").Trim()}, {sandbox.Describe()}");
+        try
+        {
+            foreach (var level in visits)
+            {
+                var fill = Stopwatch.GetTimestamp();
+                while (retained.Count < level)
+                {
+                    var ws = provider.Create(string.Create(CultureInfo.InvariantCulture, $"bench-retained-{retained.Count}"), 1 << 20);
+                    retained.Push(ws);
+                    await File.WriteAllTextAsync(Path.Combine(ws.Path, "out.txt"), "42\n");
+                }
+
+                while (retained.Count > level)
+                {
+                    retained.Pop().Dispose();
+                }
+
+                var filled = Stopwatch.GetElapsedTime(fill).TotalMilliseconds;
+                for (var i = 0; i < 50; i++)
+                {
+                    Check(await sandbox.RunAsync(spec, NullOutputSink.Instance));
+                }
+
+                var visit = new List<double>(iterations);
+                for (var i = 0; i < iterations; i++)
+                {
+                    var start = Stopwatch.GetTimestamp();
+                    Check(await sandbox.RunAsync(spec, NullOutputSink.Instance));
+                    visit.Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds);
+                }
+
+                samples[level].AddRange(visit);
+                Console.WriteLine($"visit {level,6} retained (reached in {filled,7:F0} ms, host mount table {File.ReadLines("/proc/self/mountinfo").Count(),6} lines): p50 {Samples.Percentile(visit, 0.5),6:F0} µs");
+            }
+        }
+        finally
+        {
+            while (retained.Count > 0)
+            {
+                retained.Pop().Dispose();
+            }
+        }
+
+        var baseline = Samples.Percentile(samples[levels[0]], 0.5);
+        Console.WriteLine($"{"retained jobs",-14} {"p50 µs",9} {"p90 µs",9} {"p99 µs",9} {"p50 ratio",10}");
+        foreach (var level in levels)
+        {
+            var p50 = Samples.Percentile(samples[level], 0.5);
+            Console.WriteLine($"{level,-14} {p50,9:F0} {Samples.Percentile(samples[level], 0.9),9:F0} {Samples.Percentile(samples[level], 0.99),9:F0} {p50 / baseline,10:F2}");
+        }
+
+        Console.WriteLine($"p50 with {levels[^1]} retained = {Samples.Percentile(samples[levels[^1]], 0.5) / baseline:F2} × p50 with {levels[0]} (target ≤ 1.10)");
         return 0;
     }
 
