@@ -36,6 +36,9 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
     // writable directory could talk to each other.
     private readonly ConcurrentDictionary<string, byte> busyWorkspaces = new(StringComparer.Ordinal);
 
+    // The provider's workspaces, which are not in the host's mount table: a spawn copies them from their mount fd.
+    private readonly ConcurrentDictionary<string, DetachedWorkspace> detachedWorkspaces = new(StringComparer.Ordinal);
+
     /// <summary>Creates the sandbox from options; the host is probed now, set up on first use.</summary>
     public LinuxSandbox(IOptions<LinuxSandboxOptions> options, ILogger<LinuxSandbox>? logger = null)
         : this(options?.Value ?? throw new ArgumentNullException(nameof(options)), logger ?? (ILogger)NullLogger.Instance, null)
@@ -152,6 +155,24 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
         }
     }
 
+    internal void AddWorkspace(DetachedWorkspace workspace) => detachedWorkspaces[workspace.Path] = workspace;
+
+    internal void RemoveWorkspace(DetachedWorkspace workspace) =>
+        detachedWorkspaces.TryRemove(new KeyValuePair<string, DetachedWorkspace>(workspace.Path, workspace));
+
+    /// <summary>
+    /// A detached copy of the workspace's mount (close-on-exec) that the child moves into its own mount namespace:
+    /// copied from the provider's mount fd, or else (a plain host directory) from the host's mount table.
+    /// </summary>
+    private int OpenWorkspaceTree(string directory)
+    {
+        const uint OPEN_TREE_CLONE = 1, AT_SYMLINK_NOFOLLOW = 0x100, AT_RECURSIVE = 0x8000, OPEN_TREE_CLOEXEC = 0x80000;
+        var fd = detachedWorkspaces.TryGetValue(Path.GetFullPath(directory), out var detached)
+            ? detached.CloneTree()
+            : Libc.OpenTree(directory, OPEN_TREE_CLONE | AT_RECURSIVE | AT_SYMLINK_NOFOLLOW | OPEN_TREE_CLOEXEC);
+        return fd >= 0 ? fd : throw Libc.Error($"copy the mount of workspace {directory}");
+    }
+
     private Runtime GetRuntime()
     {
         try
@@ -251,42 +272,51 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
         var owner = new CloneOwner(identity.RootUid, rt.Owner.RestoreEuid, rt.Owner.Securebits);
         using var netns = egress is not null ? null : rt.Netns?.Take();
         using var mounts = new MountNamespaceHold();
-        using (var runtimeViews = rt.Host.Runtime.Acquire())
-        using (var plan = SandboxPlanCompiler.Compile(rt.Table, options, spec, executable, BuildEnvironment(spec, egress), fds.ForChild(rt.InitFd, rt.ServerPidfd), rt.Features, runtimeViews.Entries, rt.Seccomp)
-                   .Build(CloneArgsFor(rt, cgroup, egress is not null), rt.Features.UseClone3, egress?.Fd ?? netns?.Fd ?? -1, egress?.HostFd ?? rt.Netns?.HostFd ?? -1, fds.ErrWrite, owner))
+        var workspaceTree = OpenWorkspaceTree(spec.WorkspaceDirectory);
+        try
         {
-            child = Spawner.Clone(plan);
-            netns?.Dispose(); // the namespace is the child's alone now: it dies with the job
-            mounts.Hold(child.Pid);
-            SpawnOutcome outcome;
-            try
+            using (var runtimeViews = rt.Host.Runtime.Acquire())
+            using (var plan = SandboxPlanCompiler.Compile(rt.Table, options, spec, executable, BuildEnvironment(spec, egress), fds.ForChild(rt.InitFd, rt.ServerPidfd, workspaceTree), rt.Features, runtimeViews.Entries, rt.Seccomp)
+                       .Build(CloneArgsFor(rt, cgroup, egress is not null), rt.Features.UseClone3, egress?.Fd ?? netns?.Fd ?? -1, egress?.HostFd ?? rt.Netns?.HostFd ?? -1, fds.ErrWrite, owner))
             {
-                fds.CloseChildEnds();
-                identity.WriteMaps(child.Pid, Mounts.MountPlan.JobUid);
-                cgroup.Attach(child.Pid);
-                outcome = Spawner.Release(plan, child, fds.SyncWrite, fds.ErrRead, options.SetupTimeout);
-            }
-            catch
-            {
-                Spawner.KillAndReap(child.Pidfd, child.Pid);
-                Libc.Close(child.Pidfd);
-                throw;
-            }
-
-            if (!outcome.Execed)
-            {
-                Spawner.Reap(child.Pidfd, child.Pid, out _);
-                Libc.Close(child.Pidfd);
-                var what = outcome.FailedStep is { } step ? $"{step.Description} ({step.Syscall}): {Libc.Describe(outcome.Errno)}" : $"plan step failed: {Libc.Describe(outcome.Errno)}";
-                if (outcome.FailedStep?.Kind == StepKind.Job)
+                child = Spawner.Clone(plan);
+                Libc.CloseQuietly(ref workspaceTree); // the child has its own copy of the fd table
+                netns?.Dispose(); // the namespace is the child's alone now: it dies with the job
+                mounts.Hold(child.Pid);
+                SpawnOutcome outcome;
+                try
                 {
-                    publish(SetupError(what));
-                    return;
+                    fds.CloseChildEnds();
+                    identity.WriteMaps(child.Pid, Mounts.MountPlan.JobUid);
+                    cgroup.Attach(child.Pid);
+                    outcome = Spawner.Release(plan, child, fds.SyncWrite, fds.ErrRead, options.SetupTimeout);
+                }
+                catch
+                {
+                    Spawner.KillAndReap(child.Pidfd, child.Pid);
+                    Libc.Close(child.Pidfd);
+                    throw;
                 }
 
-                LogIsolationFailure(logger, what);
-                throw new SandboxUnavailableException("sandbox setup failed, nothing was executed: " + what);
+                if (!outcome.Execed)
+                {
+                    Spawner.Reap(child.Pidfd, child.Pid, out _);
+                    Libc.Close(child.Pidfd);
+                    var what = outcome.FailedStep is { } step ? $"{step.Description} ({step.Syscall}): {Libc.Describe(outcome.Errno)}" : $"plan step failed: {Libc.Describe(outcome.Errno)}";
+                    if (outcome.FailedStep?.Kind == StepKind.Job)
+                    {
+                        publish(SetupError(what));
+                        return;
+                    }
+
+                    LogIsolationFailure(logger, what);
+                    throw new SandboxUnavailableException("sandbox setup failed, nothing was executed: " + what);
+                }
             }
+        }
+        finally
+        {
+            Libc.CloseQuietly(ref workspaceTree);
         }
 
         var spawnLatency = Stopwatch.GetElapsedTime(requested);

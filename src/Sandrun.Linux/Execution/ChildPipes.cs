@@ -26,7 +26,8 @@ internal sealed unsafe class ChildPipes : IDisposable
     /// <summary>Where sandrun-init reports the payload's exec failure or wait status.</summary>
     public int StatusRead => statusRead;
 
-    public ChildFds ForChild(int initFd, int serverPidfd) => new(stdin, stdoutWrite, stderrWrite, errWrite, syncRead, statusWrite, initFd, serverPidfd);
+    public ChildFds ForChild(int initFd, int serverPidfd, int workspaceTree) =>
+        new(stdin, stdoutWrite, stderrWrite, errWrite, syncRead, statusWrite, initFd, serverPidfd, workspaceTree);
 
     public static ChildPipes Create(ReadOnlySpan<byte> stdinBytes)
     {

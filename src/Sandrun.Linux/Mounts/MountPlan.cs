@@ -9,10 +9,13 @@ internal abstract record MountEntry(string Target);
 internal sealed record TmpfsEntry(string Target, long SizeBytes, long Inodes, int Mode, bool NoExec, bool ReadOnlyAfterSetup) : MountEntry(Target);
 
 /// <summary>
-/// A bind mount of a host directory. The staged /etc and /dev and Sandrun's workspaces are tmpfs roots, so
+/// A bind mount of a host directory. The staged /etc and /dev are tmpfs roots, so
 /// mountinfo shows their root as "/" and nothing of the host path.
 /// </summary>
 internal sealed record BindEntry(string Source, string Target, bool ReadOnly, bool Device = false) : MountEntry(Target);
+
+/// <summary>The job's workspace, read-write: a detached copy of its mount that the parent passes as an fd.</summary>
+internal sealed record WorkspaceEntry(string Target) : MountEntry(Target);
 
 /// <summary>A fresh procfs of the sandbox's pid namespace.</summary>
 internal sealed record ProcEntry(string Target) : MountEntry(Target);
@@ -78,7 +81,7 @@ internal static class MountPlan
         var inodes = Math.Max(1024, spec.Limits.TmpBytes / 4096);
         entries.Add(new TmpfsEntry("/tmp", spec.Limits.TmpBytes, inodes, 0x3ff /* 01777 */, NoExec: false, ReadOnlyAfterSetup: false));
 
-        entries.Add(new BindEntry(spec.WorkspaceDirectory, SandboxSpec.WorkspaceMountPath, ReadOnly: false));
+        entries.Add(new WorkspaceEntry(SandboxSpec.WorkspaceMountPath));
         foreach (var mount in spec.ReadOnlyMounts)
         {
             entries.Add(new ReadOnlyViewEntry(mount.HostPath, mount.SandboxPath));

@@ -6,10 +6,10 @@ using Sandrun.Linux.Syscalls;
 
 namespace Sandrun.Linux.Spawn;
 
-/// <summary>The file descriptors the child inherits, as numbers in the parent.</summary>
-internal readonly record struct ChildFds(int Stdin, int Stdout, int Stderr, int ErrWrite, int SyncRead, int StatusWrite, int Init, int ServerPidfd)
+/// <summary>The file descriptors the child inherits, as numbers in the parent; <paramref name="Workspace"/> is a detached copy of the workspace's mount.</summary>
+internal readonly record struct ChildFds(int Stdin, int Stdout, int Stderr, int ErrWrite, int SyncRead, int StatusWrite, int Init, int ServerPidfd, int Workspace)
 {
-    public int[] All => [Stdin, Stdout, Stderr, ErrWrite, SyncRead, StatusWrite, Init, ServerPidfd];
+    public int[] All => [Stdin, Stdout, Stderr, ErrWrite, SyncRead, StatusWrite, Init, ServerPidfd, Workspace];
 }
 
 /// <summary>Host facts that change the plan's shape.</summary>
@@ -27,7 +27,7 @@ internal static class SandboxPlanCompiler
 {
     private const long MS_RDONLY = 1, MS_NOSUID = 2, MS_NODEV = 4, MS_NOEXEC = 8, MS_BIND = 4096, MS_REC = 16384, MS_PRIVATE = 1 << 18;
     private const ulong ATTR_RDONLY = 1, ATTR_NOSUID = 2, ATTR_NODEV = 4, ATTR_NOEXEC = 8;
-    private const long AT_FDCWD = -100, AT_RECURSIVE = 0x8000, AT_EMPTY_PATH = 0x1000, MNT_DETACH = 2;
+    private const long AT_FDCWD = -100, AT_RECURSIVE = 0x8000, AT_EMPTY_PATH = 0x1000, MNT_DETACH = 2, MOVE_MOUNT_F_EMPTY_PATH = 4;
     private const long O_DIRECTORY = 0x10000, O_CLOEXEC = 0x80000, O_PATH = 0x200000;
     private const int EEXIST = 17, EINVAL = 22;
     private const int EmptyLayerSlot = 2;
@@ -127,12 +127,18 @@ internal static class SandboxPlanCompiler
                     break;
                 case BindEntry bind:
                     EmitMkdir(b, target, created, entry.Target);
-                    var kind = bind.Source == spec.WorkspaceDirectory ? StepKind.Job : StepKind.Isolation;
-                    b.Step("mount", $"bind {bind.Source} to {entry.Target}", StepFlags.None, 0, 0, kind,
-                        b.String(bind.Source), b.String(target), StepArg.Null, MS_BIND | MS_REC, StepArg.Null);
+                    b.Step("mount", $"bind {bind.Source} to {entry.Target}", b.String(bind.Source), b.String(target), StepArg.Null, MS_BIND | MS_REC, StepArg.Null);
                     var attr = ATTR_NOSUID | (bind.ReadOnly ? ATTR_RDONLY : 0) | (bind.Device ? ATTR_NOEXEC : ATTR_NODEV);
                     b.Step("mount_setattr", $"restrict {entry.Target} ({(bind.ReadOnly ? "ro," : "")}nosuid)",
                         AT_FDCWD, b.String(target), AT_RECURSIVE, b.Struct(new MountAttr { AttrSet = attr }), 32);
+                    break;
+                case WorkspaceEntry:
+                    // The parent's detached copy of the workspace's mount: the workspace never is in the host's table.
+                    EmitMkdir(b, target, created, entry.Target);
+                    b.Step("move_mount", $"attach the workspace at {entry.Target}", fds.Workspace, b.String(string.Empty), AT_FDCWD, b.String(target), MOVE_MOUNT_F_EMPTY_PATH);
+                    b.Step("close", "close the workspace's mount fd", fds.Workspace);
+                    b.Step("mount_setattr", $"restrict {entry.Target} (nosuid, nodev)",
+                        AT_FDCWD, b.String(target), AT_RECURSIVE, b.Struct(new MountAttr { AttrSet = ATTR_NOSUID | ATTR_NODEV }), 32);
                     break;
                 case ProcEntry:
                     EmitMkdir(b, target, created, entry.Target);

@@ -15,4 +15,17 @@ internal static class Sys
     public static readonly long Clone3 = Table["clone3"];
     public static readonly long MountSetattr = Table["mount_setattr"];
     public static readonly long LandlockCreateRuleset = Table["landlock_create_ruleset"];
+    public static readonly long Getpid = Table["getpid"];
+    public static readonly long Unshare = Table["unshare"];
+    public static readonly long Mount = Table["mount"];
+    public static readonly long Umount2 = Table["umount2"];
+    public static readonly long Chdir = Table["chdir"];
+    public static readonly long PivotRoot = Table["pivot_root"];
+    public static readonly long Mkdirat = Table["mkdirat"];
+    public static readonly long Unlinkat = Table["unlinkat"];
+    public static readonly long OpenTree = Table["open_tree"];
+    public static readonly long MoveMount = Table["move_mount"];
+    public static readonly long Fsopen = Table["fsopen"];
+    public static readonly long Fsconfig = Table["fsconfig"];
+    public static readonly long Fsmount = Table["fsmount"];
 }

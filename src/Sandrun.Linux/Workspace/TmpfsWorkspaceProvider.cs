@@ -7,19 +7,23 @@ using Sandrun.Linux.Native;
 namespace Sandrun.Linux.Workspace;
 
 /// <summary>
-/// Workspaces as size-capped tmpfs mounts under <c>{StateDirectory}/jobs-{pid}-{n}/</c>, owned by the job's
-/// host uid. Workspaces left by a server process that died are unmounted at startup; disposing the provider
-/// unmounts whatever is still mounted.
+/// Workspaces as size-capped tmpfs mounts owned by the job's host uid, kept out of the host's mount table (see
+/// <see cref="DetachedWorkspace"/> and <see cref="WorkspaceNamespace"/>): however many jobs are retained, a
+/// new sandbox's copy of the host's mount table stays the same size. Nothing of them is on disk or in the host's
+/// table, so a server that dies leaves nothing behind; directories of older servers, which mounted workspaces
+/// under <c>{StateDirectory}/jobs-{pid}-{n}/</c>, are unmounted and removed at startup. Disposing the provider
+/// removes whatever is still there.
 /// </summary>
 public sealed class TmpfsWorkspaceProvider : IWorkspaceProvider, IDisposable
 {
     private readonly LinuxSandbox sandbox;
-    private readonly string root;
-    private readonly ConcurrentDictionary<string, TmpfsWorkspace> live = new(StringComparer.Ordinal);
+    private readonly WorkspaceNamespace space;
+    private readonly ConcurrentDictionary<string, DetachedWorkspace> live = new(StringComparer.Ordinal);
 
     /// <summary>Creates the provider and removes stale workspaces of dead server processes.</summary>
     public TmpfsWorkspaceProvider(LinuxSandbox sandbox, IOptions<LinuxSandboxOptions> options)
     {
+        ArgumentNullException.ThrowIfNull(sandbox);
         ArgumentNullException.ThrowIfNull(options);
         this.sandbox = sandbox;
         var state = options.Value.StateDirectory;
@@ -34,20 +38,22 @@ public sealed class TmpfsWorkspaceProvider : IWorkspaceProvider, IDisposable
             Directory.Delete(stale);
         }
 
-        root = StaleInstances.NewPath(state, "jobs");
+        Directory.CreateDirectory(state);
+        space = new WorkspaceNamespace(state);
     }
 
     /// <inheritdoc />
     public IWorkspace Create(string jobId, long sizeBytes)
     {
         ArgumentException.ThrowIfNullOrEmpty(jobId);
-        if (jobId.Contains('/', StringComparison.Ordinal) || jobId.Contains("..", StringComparison.Ordinal))
+        if (jobId.Contains('/', StringComparison.Ordinal) || jobId.Contains("..", StringComparison.Ordinal) || jobId.Contains('\0', StringComparison.Ordinal))
         {
             throw new ArgumentException("invalid job id", nameof(jobId));
         }
 
-        var workspace = TmpfsWorkspace.Create(Path.Combine(root, jobId), sizeBytes, sandbox.JobHostUid, sandbox.JobHostGid);
+        var workspace = DetachedWorkspace.Create(space, jobId, sizeBytes, sandbox.JobHostUid, sandbox.JobHostGid);
         live[workspace.Path] = workspace;
+        sandbox.AddWorkspace(workspace);
         return new Mounted(this, workspace);
     }
 
@@ -56,17 +62,20 @@ public sealed class TmpfsWorkspaceProvider : IWorkspaceProvider, IDisposable
     {
         foreach (var workspace in live.Values)
         {
-            workspace.Dispose();
+            Remove(workspace);
         }
 
-        live.Clear();
-        if (Directory.Exists(root) && Directory.GetFileSystemEntries(root).Length == 0)
-        {
-            Directory.Delete(root);
-        }
+        space.Dispose();
     }
 
-    private sealed class Mounted(TmpfsWorkspaceProvider owner, TmpfsWorkspace workspace) : IWorkspace
+    private void Remove(DetachedWorkspace workspace)
+    {
+        sandbox.RemoveWorkspace(workspace);
+        live.TryRemove(workspace.Path, out _);
+        workspace.Dispose();
+    }
+
+    private sealed class Mounted(TmpfsWorkspaceProvider owner, DetachedWorkspace workspace) : IWorkspace
     {
         public string Path => workspace.Path;
 
@@ -74,10 +83,6 @@ public sealed class TmpfsWorkspaceProvider : IWorkspaceProvider, IDisposable
 
         public uint OwnerGid => owner.sandbox.JobHostGid;
 
-        public void Dispose()
-        {
-            owner.live.TryRemove(workspace.Path, out _);
-            workspace.Dispose();
-        }
+        public void Dispose() => owner.Remove(workspace);
     }
 }
