@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using Microsoft.Win32.SafeHandles;
 using Sandrun.Linux.Native;
 using Sandrun.Linux.Syscalls;
 
@@ -8,27 +7,24 @@ namespace Sandrun.Linux.Workspace;
 
 /// <summary>
 /// A job workspace that never enters the host's mount table: a size- and inode-capped tmpfs (nosuid, nodev)
-/// owned by the job's host uid, made with fsopen/fsmount and held as a detached mount. The server reaches it
-/// by path in the <see cref="WorkspaceNamespace"/>; each sandbox gets a fresh copy of the mount
-/// (<see cref="CloneTree"/>) that it moves into its own namespace. Disposing detaches it everywhere the server
-/// holds it; its memory is freed when the last sandbox that still holds a copy is gone.
+/// owned by the job's host uid, made with fsopen/fsmount and attached only in the <see cref="WorkspaceNamespace"/>,
+/// where the server reaches it by path. Each sandbox gets a fresh copy of the mount (<see cref="CloneTree"/>)
+/// that it moves into its own namespace. Disposing detaches it; its memory is freed when the last sandbox that
+/// still holds a copy is gone.
 /// </summary>
 internal sealed unsafe class DetachedWorkspace : IDisposable
 {
     private const long FSOPEN_CLOEXEC = 1, FSMOUNT_CLOEXEC = 1, FSCONFIG_SET_STRING = 1, FSCONFIG_CMD_CREATE = 6;
     private const long MOUNT_ATTR_NOSUID = 2, MOUNT_ATTR_NODEV = 4;
-    private const long OPEN_TREE_CLONE = 1, AT_EMPTY_PATH = 0x1000, O_CLOEXEC = 0x80000;
 
     private readonly WorkspaceNamespace space;
     private readonly string name;
-    private readonly SafeFileHandle mount;
     private int disposed;
 
-    private DetachedWorkspace(WorkspaceNamespace space, string name, SafeFileHandle mount)
+    private DetachedWorkspace(WorkspaceNamespace space, string name)
     {
         this.space = space;
         this.name = name;
-        this.mount = mount;
         Path = space.PathOf(name);
     }
 
@@ -38,75 +34,27 @@ internal sealed unsafe class DetachedWorkspace : IDisposable
     /// <summary>Creates the tmpfs and attaches it in <paramref name="space"/> as <paramref name="name"/>.</summary>
     public static DetachedWorkspace Create(WorkspaceNamespace space, string name, long sizeBytes, uint ownerUid, uint ownerGid)
     {
-        var mount = new SafeFileHandle(MountTmpfs(sizeBytes, ownerUid, ownerGid), ownsHandle: true);
+        var mount = MountTmpfs(sizeBytes, ownerUid, ownerGid);
         try
         {
-            var copy = (int)OpenTree((int)mount.DangerousGetHandle());
-            if (copy < 0)
-            {
-                throw Libc.Error("copy the workspace mount");
-            }
-
-            try
-            {
-                space.Attach(copy, name);
-            }
-            finally
-            {
-                Libc.Close(copy);
-            }
-
-            return new DetachedWorkspace(space, name, mount);
-        }
-        catch
-        {
-            mount.Dispose();
-            throw;
-        }
-    }
-
-    /// <summary>A detached copy of the mount (close-on-exec) for one sandbox to move into its namespace; the caller closes it.</summary>
-    public int CloneTree()
-    {
-        var added = false;
-        mount.DangerousAddRef(ref added);
-        try
-        {
-            return (int)OpenTree((int)mount.DangerousGetHandle());
+            space.Attach(mount, name);
+            return new DetachedWorkspace(space, name);
         }
         finally
         {
-            if (added)
-            {
-                mount.DangerousRelease();
-            }
+            Libc.Close(mount);
         }
     }
+
+    /// <summary>A detached copy of the mount (close-on-exec fd) for one sandbox to move into its namespace; the caller closes it.</summary>
+    public int CloneTree() => space.Copy(name);
 
     /// <inheritdoc />
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref disposed, 1) == 1)
-        {
-            return;
-        }
-
-        try
+        if (Interlocked.Exchange(ref disposed, 1) == 0)
         {
             space.Detach(name);
-        }
-        finally
-        {
-            mount.Dispose();
-        }
-    }
-
-    private static long OpenTree(int fd)
-    {
-        var empty = "\0"u8;
-        fixed (byte* none = empty)
-        {
-            return Libc.Syscall(Sys.OpenTree, fd, (long)none, OPEN_TREE_CLONE | AT_EMPTY_PATH | O_CLOEXEC, 0, 0, 0);
         }
     }
 

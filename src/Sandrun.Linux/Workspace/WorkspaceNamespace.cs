@@ -10,11 +10,12 @@ namespace Sandrun.Linux.Workspace;
 /// table: every sandbox's new mount namespace is a copy of the host's, and thousands of retained workspaces
 /// there made each spawn pay for copying them. The namespace's root is a small tmpfs (nothing of the host is
 /// pinned by it); the server reaches a workspace by path through <c>/proc/self/fd/{root fd}/{name}</c>, a name
-/// that no other workspace ever takes (unlike a bare fd number, which the kernel reuses).
+/// that no other workspace ever takes (unlike a bare fd number, which the kernel reuses). The server holds no fd
+/// per workspace either: every spawn copies the fd table, and thousands of them cost as much as the mounts did.
 /// </summary>
 /// <remarks>
-/// Only a thread inside a namespace may attach or detach mounts there, so one dedicated thread lives in it and
-/// runs those two operations for everyone. It runs nothing but raw system calls through one P/Invoke that is
+/// Only a thread inside a namespace may attach, copy or detach mounts there, so one dedicated thread lives in it
+/// and runs those operations for everyone. It runs nothing but raw system calls through one P/Invoke that is
 /// bound before it leaves the host's filesystem, and never throws: errnos go back to the caller. The namespace
 /// dies with that thread (and so with the process: a killed server leaves nothing of it behind).
 /// </remarks>
@@ -22,7 +23,7 @@ internal sealed unsafe class WorkspaceNamespace : IDisposable
 {
     private const long CLONE_NEWNS = 0x20000, MS_NOSUID = 2, MS_NODEV = 4, MS_NOEXEC = 8, MS_REC = 16384, MS_PRIVATE = 1 << 18;
     private const long AT_FDCWD = -100, AT_REMOVEDIR = 0x200, MNT_DETACH = 2, MOVE_MOUNT_F_EMPTY_PATH = 4;
-    private const long O_PATH = 0x200000, O_DIRECTORY = 0x10000, O_CLOEXEC = 0x80000;
+    private const long O_PATH = 0x200000, O_DIRECTORY = 0x10000, O_CLOEXEC = 0x80000, OPEN_TREE_CLONE = 1;
 
     private readonly Thread thread;
     private readonly Lock gate = new();
@@ -31,13 +32,14 @@ internal sealed unsafe class WorkspaceNamespace : IDisposable
     private Operation operation;
     private int operationFd;
     private byte[] operationName = [];
-    private int result;
+    private long result;
     private int rootFd = -1;
     private bool disposed;
 
     private enum Operation
     {
         Attach,
+        Copy,
         Detach,
         Stop,
     }
@@ -55,7 +57,7 @@ internal sealed unsafe class WorkspaceNamespace : IDisposable
         if (result != 0)
         {
             thread.Join();
-            throw Libc.Error("set up the workspace mount namespace", result);
+            throw Libc.Error("set up the workspace mount namespace", (int)-result);
         }
     }
 
@@ -64,6 +66,9 @@ internal sealed unsafe class WorkspaceNamespace : IDisposable
 
     /// <summary>Attaches the detached mount <paramref name="mountFd"/> as <paramref name="name"/> (a new directory).</summary>
     public void Attach(int mountFd, string name) => Check(Run(Operation.Attach, mountFd, name), $"attach workspace {name}");
+
+    /// <summary>A detached copy (close-on-exec fd) of the workspace <paramref name="name"/>, for a sandbox to move into its own namespace.</summary>
+    public int Copy(string name) => (int)Check(Run(Operation.Copy, -1, name), $"copy the mount of workspace {name}");
 
     /// <summary>Unmounts the workspace <paramref name="name"/> and removes its directory.</summary>
     public void Detach(string name) => Check(Run(Operation.Detach, -1, name), $"detach workspace {name}");
@@ -86,7 +91,7 @@ internal sealed unsafe class WorkspaceNamespace : IDisposable
         Libc.CloseQuietly(ref rootFd);
     }
 
-    private int Run(Operation op, int fd, string name)
+    private long Run(Operation op, int fd, string name)
     {
         lock (gate)
         {
@@ -100,13 +105,8 @@ internal sealed unsafe class WorkspaceNamespace : IDisposable
         }
     }
 
-    private static void Check(int errno, string what)
-    {
-        if (errno != 0)
-        {
-            throw Libc.Error(what, errno);
-        }
-    }
+    /// <summary>Results are ≥ 0, or a negated errno.</summary>
+    private static long Check(long result, string what) => result >= 0 ? result : throw Libc.Error(what, (int)-result);
 
     private void Serve()
     {
@@ -123,6 +123,7 @@ internal sealed unsafe class WorkspaceNamespace : IDisposable
             result = operation switch
             {
                 Operation.Attach => AttachHere(),
+                Operation.Copy => CopyHere(),
                 Operation.Detach => DetachHere(),
                 _ => 0,
             };
@@ -136,7 +137,7 @@ internal sealed unsafe class WorkspaceNamespace : IDisposable
     }
 
     /// <summary>Leaves the host's mount namespace for a private copy, and swaps that copy for one empty tmpfs.</summary>
-    private int Enter()
+    private long Enter()
     {
         var tmpfs = "tmpfs\0"u8;
         var options = "mode=0700\0"u8;
@@ -154,7 +155,7 @@ internal sealed unsafe class WorkspaceNamespace : IDisposable
                 || (r = Call(Sys.Chdir, (long)root)) < 0
                 || (r = Call(Sys.Openat, AT_FDCWD, (long)root, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
             {
-                return Marshal.GetLastPInvokeError();
+                return -Marshal.GetLastPInvokeError();
             }
 
             rootFd = (int)r;
@@ -162,33 +163,42 @@ internal sealed unsafe class WorkspaceNamespace : IDisposable
         }
     }
 
-    private int AttachHere()
+    private long AttachHere()
     {
         var empty = "\0"u8;
         fixed (byte* name = operationName, none = empty)
         {
             if (Call(Sys.Mkdirat, AT_FDCWD, (long)name, 0x1c0 /* 0700 */) < 0)
             {
-                return Marshal.GetLastPInvokeError();
+                return -Marshal.GetLastPInvokeError();
             }
 
             if (Call(Sys.MoveMount, operationFd, (long)none, AT_FDCWD, (long)name, MOVE_MOUNT_F_EMPTY_PATH) < 0)
             {
                 var errno = Marshal.GetLastPInvokeError();
                 Call(Sys.Unlinkat, AT_FDCWD, (long)name, AT_REMOVEDIR);
-                return errno;
+                return -errno;
             }
 
             return 0;
         }
     }
 
-    private int DetachHere()
+    private long CopyHere()
+    {
+        fixed (byte* name = operationName)
+        {
+            var fd = Call(Sys.OpenTree, AT_FDCWD, (long)name, OPEN_TREE_CLONE | O_CLOEXEC);
+            return fd >= 0 ? fd : -Marshal.GetLastPInvokeError();
+        }
+    }
+
+    private long DetachHere()
     {
         fixed (byte* name = operationName)
         {
             return Call(Sys.Umount2, (long)name, MNT_DETACH) < 0 || Call(Sys.Unlinkat, AT_FDCWD, (long)name, AT_REMOVEDIR) < 0
-                ? Marshal.GetLastPInvokeError()
+                ? -Marshal.GetLastPInvokeError()
                 : 0;
         }
     }
