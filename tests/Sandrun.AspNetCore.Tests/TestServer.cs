@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Sandrun.Abstractions;
 using Sandrun.AspNetCore.Ui;
 using Sandrun.Linux;
 
@@ -17,10 +18,13 @@ public sealed class TestServer : IAsyncDisposable
 
     private readonly string stateDirectory;
 
+    private readonly RecordingWorkspaces workspaces;
+
     private TestServer(WebApplication app, Uri baseAddress, string stateDirectory)
     {
         this.app = app;
         this.stateDirectory = stateDirectory;
+        workspaces = (RecordingWorkspaces)app.Services.GetRequiredService<IWorkspaceProvider>();
         Client = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromMinutes(2) };
     }
 
@@ -30,13 +34,14 @@ public sealed class TestServer : IAsyncDisposable
 
     public IServiceProvider Services => app.Services;
 
-    /// <summary>The host path a job's workspace has (or had) in this server's instance directory.</summary>
-    public string WorkspaceOf(string jobId) =>
-        Path.Combine(Directory.GetDirectories(stateDirectory, $"jobs-{Environment.ProcessId}-*").Single(), jobId);
+    /// <summary>The host path a job's workspace has (or had).</summary>
+    public string WorkspaceOf(string jobId) => workspaces.Paths[jobId];
 
-    /// <summary>Whether the job's workspace tmpfs is still mounted.</summary>
-    public bool IsMounted(string jobId) =>
-        File.ReadLines("/proc/self/mountinfo").Any(l => l.Split(' ')[4].EndsWith("/" + jobId, StringComparison.Ordinal));
+    /// <summary>The host paths of every workspace this server created.</summary>
+    public IEnumerable<string> Workspaces => workspaces.Paths.Values;
+
+    /// <summary>Whether the job's workspace tmpfs is still mounted (workspaces are not in the host's mount table, see <see cref="Linux.Workspace.TmpfsWorkspaceProvider"/>).</summary>
+    public bool IsMounted(string jobId) => Directory.Exists(WorkspaceOf(jobId));
 
     public static async Task<TestServer> StartAsync(Action<SandrunOptions>? configure = null, string stateDirectory = "/run/sandrun-http-tests",
         Action<IServiceCollection>? services = null)
@@ -62,6 +67,8 @@ public sealed class TestServer : IAsyncDisposable
                     configure?.Invoke(o);
                 });
                 s.AddLinuxSandbox(o => o.StateDirectory = stateDirectory);
+                s.AddSingleton<Linux.Workspace.TmpfsWorkspaceProvider>();
+                s.AddSingleton<IWorkspaceProvider>(sp => new RecordingWorkspaces(sp.GetRequiredService<Linux.Workspace.TmpfsWorkspaceProvider>()));
                 s.AddSandrunApi();
                 services?.Invoke(s);
             });
