@@ -83,7 +83,7 @@ public sealed class TestServer : IAsyncDisposable
 
         // Nothing may outlive the server: no workspace mounts, no per-instance job directories.
         var state = stateDirectory;
-        Assert.DoesNotContain(File.ReadLines("/proc/self/mountinfo"), l => l.Split(' ')[4].StartsWith(state + "/jobs", StringComparison.Ordinal));
+        Assert.DoesNotContain(File.ReadLines("/proc/self/mountinfo"), l => l.Split(' ')[4].StartsWith($"{state}/jobs-{Environment.ProcessId}-", StringComparison.Ordinal));
         Assert.Empty(Directory.Exists(state) ? Directory.GetDirectories(state, $"jobs-{Environment.ProcessId}-*") : []);
     }
 
