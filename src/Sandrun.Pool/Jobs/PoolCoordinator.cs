@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Sandrun.Pool.Workers;
 using Sandrun.Quotas;
+using Sandrun.Receipts;
 
 namespace Sandrun.Pool.Jobs;
 
@@ -146,7 +147,13 @@ public sealed partial class PoolCoordinator
         }
 
         var worker = job.Worker!;
-        var verified = ReceiptCheck.Verify(status, worker.WorkerId, job.WorkerJobId!);
+        // Checked against the key listed for this worker, not the key the worker names.
+        bool verified;
+        using (var document = JsonDocument.Parse(status.ToJsonString()))
+        {
+            verified = StatusReceipt.Check(document.RootElement, worker.WorkerId, job.WorkerJobId!).Valid;
+        }
+
         if (!verified)
         {
             status["status"] = "failed";
