@@ -16,14 +16,11 @@ public sealed class TestServer : IAsyncDisposable
 {
     private readonly WebApplication app;
 
-    private readonly string stateDirectory;
-
     private readonly RecordingWorkspaces workspaces;
 
-    private TestServer(WebApplication app, Uri baseAddress, string stateDirectory)
+    private TestServer(WebApplication app, Uri baseAddress)
     {
         this.app = app;
-        this.stateDirectory = stateDirectory;
         workspaces = (RecordingWorkspaces)app.Services.GetRequiredService<IWorkspaceProvider>();
         Client = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromMinutes(2) };
     }
@@ -72,7 +69,7 @@ public sealed class TestServer : IAsyncDisposable
                 s.AddSandrunApi();
                 services?.Invoke(s);
             });
-        return new TestServer(app, new Uri(address), stateDirectory);
+        return new TestServer(app, new Uri(address));
     }
 
     public async ValueTask DisposeAsync()
@@ -81,10 +78,9 @@ public sealed class TestServer : IAsyncDisposable
         await app.StopAsync();
         await app.DisposeAsync();
 
-        // Nothing may outlive the server: no workspace mounts, no per-instance job directories.
-        var state = stateDirectory;
-        Assert.DoesNotContain(File.ReadLines("/proc/self/mountinfo"), l => l.Split(' ')[4].StartsWith($"{state}/jobs-{Environment.ProcessId}-", StringComparison.Ordinal));
-        Assert.Empty(Directory.Exists(state) ? Directory.GetDirectories(state, $"jobs-{Environment.ProcessId}-*") : []);
+        // Nothing may outlive the server: every job workspace it made is gone, and none ever entered the host's mount table.
+        Assert.All(workspaces.Paths, w => Assert.False(Directory.Exists(w.Value), $"the workspace of {w.Key} outlived the server"));
+        Assert.DoesNotContain(File.ReadLines("/proc/self/mountinfo"), l => workspaces.Paths.Keys.Any(id => l.Contains(id, StringComparison.Ordinal)));
     }
 
     /// <summary>POST /submit with the given files (name → content) as one tar.gz, or as plain parts.</summary>
