@@ -10,12 +10,12 @@ namespace Sandrun.Benchmarks;
 /// <summary>
 /// The external client of the <c>http</c> harness, run as its own process (<c>http-client URL JOBS CLIENTS</c>) so that
 /// its work is not the server's: CLIENTS loops each submit a trivial python3 job (multipart) and wait on the job's
-/// WebSocket for <c>[DONE]</c>, while a side poller times <c>GET /status</c> of the latest job every 10 ms. Prints one
+/// WebSocket for <c>[DONE]</c>, while a side poller times <c>GET /status</c> of the latest job every 20 ms. Prints one
 /// JSON line: jobs, seconds, the poller's latencies and the client's own CPU time.
 /// </summary>
 internal static class HttpLoadClient
 {
-    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(10);
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(20);
 
     public static async Task<int> RunAsync(string[] args)
     {

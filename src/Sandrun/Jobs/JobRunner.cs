@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -23,6 +24,7 @@ internal sealed partial class JobRunner : BackgroundService
     private readonly ClientQuotas quotas;
     private readonly EngineEnvironment environment;
     private readonly JobFinisher finisher;
+    private readonly SandrunMetrics metrics;
     private readonly TimeProvider time;
     private readonly ILogger<JobRunner> logger;
     private readonly OutputLimits outputLimits;
@@ -39,6 +41,7 @@ internal sealed partial class JobRunner : BackgroundService
         this.quotas = quotas;
         this.environment = environment;
         this.finisher = finisher;
+        this.metrics = metrics;
         this.time = time;
         this.logger = logger;
 
@@ -85,6 +88,7 @@ internal sealed partial class JobRunner : BackgroundService
     {
         Interlocked.Increment(ref running);
         job.StartedAt = time.GetUtcNow();
+        metrics.Phase("queue", job.StartedAt.Value - job.SubmittedAt);
         job.Status = JobStatus.Running;
         JobOutcome? outcome;
         using (var stop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, job.Lifecycle.Deleted))
@@ -107,7 +111,9 @@ internal sealed partial class JobRunner : BackgroundService
         }
 
         Interlocked.Decrement(ref running);
+        var finishing = Stopwatch.GetTimestamp();
         finisher.Finish(job, outcome);
+        metrics.Phase("finish", Stopwatch.GetElapsedTime(finishing));
     }
 
     private async Task<JobOutcome> RunInSandboxAsync(Job job, CancellationToken cancellationToken)
@@ -116,10 +122,12 @@ internal sealed partial class JobRunner : BackgroundService
         var meter = new CpuMeter(quotas, job.Client);
         string? setupError = null;
         SandboxResult result;
+        var started = Stopwatch.GetTimestamp();
         try
         {
             result = await InstallRequirementsAsync(job, limits, cancellationToken).ConfigureAwait(false)
                 ?? await sandbox.RunAsync(JobSandboxSpec.For(job, limits, environment, meter.Report), job.Log, cancellationToken).ConfigureAwait(false);
+            metrics.Phase("sandbox", Stopwatch.GetElapsedTime(started));
         }
         catch (SandboxUnavailableException e)
         {
@@ -141,7 +149,10 @@ internal sealed partial class JobRunner : BackgroundService
             setupError ??= result.Detail;
         }
 
-        return Collect(job, result, setupError);
+        started = Stopwatch.GetTimestamp();
+        var outcome = Collect(job, result, setupError);
+        metrics.Phase("collect", Stopwatch.GetElapsedTime(started));
+        return outcome;
     }
 
     /// <summary>Runs the install step when the manifest has requirements; returns its result only when it failed.</summary>
