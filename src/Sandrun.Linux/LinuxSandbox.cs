@@ -75,6 +75,9 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
     public void EnsureReady() => GetRuntime();
 
     /// <inheritdoc />
+    public bool HonoursStartGate => true;
+
+    /// <inheritdoc />
     public bool CanRun(string program)
     {
         ArgumentException.ThrowIfNullOrEmpty(program);
@@ -251,6 +254,7 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
         var owner = new CloneOwner(identity.RootUid, rt.Owner.RestoreEuid, rt.Owner.Securebits);
         using var netns = egress is not null ? null : rt.Netns?.Take();
         using var mounts = new MountNamespaceHold();
+        using var slot = new StartSlot(spec.StartGate);
         using (var runtimeViews = rt.Host.Runtime.Acquire())
         using (var plan = SandboxPlanCompiler.Compile(rt.Table, options, spec, executable, BuildEnvironment(spec, egress), fds.ForChild(rt.InitFd, rt.ServerPidfd), rt.Features, runtimeViews.Entries, rt.Seccomp)
                    .Build(CloneArgsFor(rt, cgroup, egress is not null), rt.Features.UseClone3, egress?.Fd ?? netns?.Fd ?? -1, egress?.HostFd ?? rt.Netns?.HostFd ?? -1, fds.ErrWrite, owner))
@@ -264,7 +268,7 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
                 fds.CloseChildEnds();
                 identity.WriteMaps(child.Pid, Mounts.MountPlan.JobUid);
                 cgroup.Attach(child.Pid);
-                outcome = Spawner.Release(plan, child, fds.SyncWrite, fds.ErrRead, options.SetupTimeout);
+                outcome = Spawner.Release(plan, child, fds.SyncWrite, fds.ErrRead, options.SetupTimeout, spec.StartGate is null ? null : () => slot.Take(cancellationToken));
             }
             catch
             {
@@ -318,8 +322,9 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
             Libc.Close(child.Pidfd);
         }
 
-        // Every process of the job is gone: the workspace may be handed to the next run. Removing the cgroup
-        // and closing fds happens after, off the caller's critical path.
+        // Every process of the job is gone: the workspace may be handed to the next run, and the slot to the next
+        // program. Removing the cgroup and closing fds happens after, off the caller's critical path.
+        slot.Dispose();
         publish(result);
     }
 

@@ -76,7 +76,6 @@ internal static class SandboxPlanCompiler
 
         var one = b.Bytes(new byte[8]);
         b.Step("read", "wait for the parent (uid/gid maps, cgroup)", StepFlags.RequirePositive, 0, 0, StepKind.Isolation, fds.SyncRead, one, 1);
-        b.Step("close", "close the sync pipe", fds.SyncRead);
         if (!features.CgroupIntoClone)
         {
             // cgroup v1: the parent attached us after the clone; root the cgroup namespace here.
@@ -218,6 +217,9 @@ internal static class SandboxPlanCompiler
         BitConverter.TryWriteBytes(fprogBytes, (ushort)seccomp.Length);
         var fprog = b.BytesWithPointer(fprogBytes, 8, filter);
         b.Step("seccomp", "install the seccomp filter", SECCOMP_SET_MODE_FILTER, 0, fprog);
+
+        // Set up, and confined: the program starts on the parent's second byte (a free slot); the pipe is close-on-exec.
+        b.Step("read", "wait for the parent to start the program", StepFlags.RequirePositive, 0, 0, StepKind.Isolation, fds.SyncRead, one, 1);
 
         // pid 1 is sandrun-init (see init.c); it execs the payload as pid 2 and reports on fd 3.
         var argv = b.PointerArray([b.String("sandrun-init"), b.String(executable), .. spec.Argv.Select(a => b.String(a))]);
