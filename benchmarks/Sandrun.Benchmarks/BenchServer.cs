@@ -16,7 +16,8 @@ namespace Sandrun.Benchmarks;
 /// </summary>
 internal static class BenchServer
 {
-    public static async Task<(WebApplication App, Uri Address)> StartAsync(string stateDirectory, bool mcp, int? workers = null, IResultSigner? signer = null)
+    public static async Task<(WebApplication App, Uri Address)> StartAsync(string stateDirectory, bool mcp, int? workers = null, IResultSigner? signer = null,
+        bool overlapSetup = false)
     {
         var builder = WebApplication.CreateBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -25,6 +26,7 @@ internal static class BenchServer
         {
             o.Workers = workers ?? Environment.ProcessorCount;
             o.RateLimits.Enabled = false;
+            o.OverlapSetup = overlapSetup;
         });
         builder.Services.AddLinuxSandbox(o => o.StateDirectory = stateDirectory);
         builder.Services.AddSandrunApi();

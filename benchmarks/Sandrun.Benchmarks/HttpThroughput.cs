@@ -23,7 +23,8 @@ internal static class HttpThroughput
         var workers = Option(args, "--workers", 2);
         using var signer = Receipts.Ed25519Signer.Generate();
         using var phases = new PhaseTimes();
-        var (app, address) = await BenchServer.StartAsync("/run/sandrun-bench-http", mcp: false, workers, signer);
+        var overlap = Option(args, "--overlap-setup", 1) == 1;
+        var (app, address) = await BenchServer.StartAsync("/run/sandrun-bench-http", mcp: false, workers, signer, overlap);
         await using var disposeApp = app;
 
         await Task.Delay(1000);
@@ -60,7 +61,7 @@ internal static class HttpThroughput
         var total = jobs * rounds;
         var httpRate = total / httpTime.TotalSeconds;
         var floorRate = total / floorTime.TotalSeconds;
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# {rounds} × {jobs} trivial python3 jobs ('{Code}'), {clients} external clients, Workers={workers}, {Environment.ProcessorCount} CPUs"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# {rounds} × {jobs} trivial python3 jobs ('{Code}'), {clients} external clients, Workers={workers}, OverlapSetup={overlap}, {Environment.ProcessorCount} CPUs"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"through HTTP (submit, WebSocket to [DONE]):   {httpRate,7:F1} jobs/s  (client process CPU {1000 * clientCpu / total:F2} ms/job)"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"fork/exec floor (xargs -P{workers} python3 -c):     {floorRate,7:F1} runs/s"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ratio: {httpRate / floorRate:F2} (target ≥ 0.8)"));

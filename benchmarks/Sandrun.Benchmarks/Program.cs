@@ -29,6 +29,6 @@ static int Micro(string[] args)
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Sandrun.Benchmarks spawn [--iterations N] | http [--jobs N] [--rounds N] [--warmup N] [--clients N] [--workers N] | mcp [--calls N] | pool [--jobs N] | broker [--jobs N] | execute [--calls N] | micro [BenchmarkDotNet args]");
+    Console.Error.WriteLine("usage: Sandrun.Benchmarks spawn [--iterations N] | http [--jobs N] [--rounds N] [--warmup N] [--clients N] [--workers N] [--overlap-setup 0|1] | mcp [--calls N] | pool [--jobs N] | broker [--jobs N] | execute [--calls N] | micro [BenchmarkDotNet args]");
     return 2;
 }

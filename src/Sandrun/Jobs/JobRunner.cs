@@ -11,7 +11,7 @@ using Sandrun.Quotas;
 namespace Sandrun.Jobs;
 
 /// <summary>
-/// The workers: N loops that take queued jobs and run them (with a sandbox that honours a start gate, 2N loops sharing N
+/// The workers: N loops that take queued jobs and run them (with OverlapSetup and a sandbox that honours a start gate, 2N loops sharing N
 /// start slots: the next job's sandbox is set up while the current program runs, and at most N programs run at once) — the install step when the manifest has requirements,
 /// then the program in the sandbox — collect their outputs, and hand how each run ended to the finisher. A run stops
 /// when its job is deleted or the server stops.
@@ -52,7 +52,7 @@ internal sealed partial class JobRunner : BackgroundService
         // Real content fits in the workspace; the slack is for sparse files, whose apparent size does not count there.
         outputLimits = OutputLimits.Default with { MaxHashedBytes = 2 * ((long)this.options.Limits.WorkspaceMb << 20) };
         metrics.ObserveQueue(() => queue.Count, () => Running);
-        startGate = sandbox.HonoursStartGate ? new SemaphoreSlim(Math.Max(1, this.options.Workers)) : null;
+        startGate = this.options.OverlapSetup && sandbox.HonoursStartGate ? new SemaphoreSlim(Math.Max(1, this.options.Workers)) : null;
         if (this.options.Requirements.AllowNetwork)
         {
             registries = new RegistryEgress(this.options.Requirements);
