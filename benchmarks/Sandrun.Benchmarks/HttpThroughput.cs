@@ -1,14 +1,15 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Http.Json;
 using System.Text.Json;
 
 namespace Sandrun.Benchmarks;
 
 /// <summary>
-/// Throughput of trivial <c>python3</c> jobs end to end through HTTP (submit, poll, logs) against running the
-/// same <c>python3 -c</c> directly with the same concurrency, in one run; plus /status latency under that load
-/// and the idle server's RSS.
+/// Throughput of trivial <c>python3</c> jobs end to end through HTTP against the fork/exec floor, in one run: the same
+/// <c>python3 -c</c> run by <c>xargs -P WORKERS</c> (a minimal launcher) against CLIENTS external clients (another
+/// process, <see cref="HttpLoadClient"/>) that submit and wait on each job's WebSocket for <c>[DONE]</c>, with WORKERS
+/// workers, rate limits off and signed receipts; rounds alternate which goes first. Also /status latency under that
+/// load (a side poller in the client process) and the idle server's RSS.
 /// </summary>
 internal static class HttpThroughput
 {
@@ -16,75 +17,118 @@ internal static class HttpThroughput
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var jobs = args.Length >= 2 && args[0] == "--jobs" ? int.Parse(args[1], CultureInfo.InvariantCulture) : 300;
-        var concurrency = Environment.ProcessorCount;
-        var (app, address) = await BenchServer.StartAsync("/run/sandrun-bench-http", mcp: false);
+        var jobs = Option(args, "--jobs", 300);
+        var rounds = Option(args, "--rounds", 2);
+        var clients = Option(args, "--clients", 8);
+        var workers = Option(args, "--workers", 2);
+        using var signer = Receipts.Ed25519Signer.Generate();
+        using var phases = new PhaseTimes();
+        var overlap = Option(args, "--overlap-setup", 1) == 1;
+        var (app, address) = await BenchServer.StartAsync("/run/sandrun-bench-http", mcp: false, workers, signer, overlap);
         await using var disposeApp = app;
-        using var client = new HttpClient { BaseAddress = address };
 
         await Task.Delay(1000);
         var idleRss = Process.GetCurrentProcess().WorkingSet64;
-        await RunHttp(client, 20, concurrency, null);
-        await RunDirect(20, concurrency);
+        await RunFloorAsync(20, workers);
 
-        var statusLatencies = new List<double>();
-        var httpTime = await RunHttp(client, jobs, concurrency, statusLatencies);
-        var directTime = await RunDirect(jobs, concurrency);
-        var httpRate = jobs / httpTime.TotalSeconds;
-        var directRate = jobs / directTime.TotalSeconds;
-        statusLatencies.Sort();
-        var p50 = statusLatencies[statusLatencies.Count / 2];
-        var p99 = statusLatencies[(int)Math.Min(statusLatencies.Count - 1, Math.Ceiling(statusLatencies.Count * 0.99) - 1)];
+        // A long-running server has finished tiering up its code; a fresh one spends a third of the CPU on the JIT.
+        await RunClientAsync(address, Option(args, "--warmup", 300), clients);
 
-        Console.WriteLine($"# {jobs} trivial python3 jobs ('{Code}'), concurrency {concurrency}, {Environment.ProcessorCount} CPUs");
-        Console.WriteLine($"through HTTP (submit + poll /status + /logs): {httpRate,7:F1} jobs/s");
-        Console.WriteLine($"python3 -c directly (Process.Start):          {directRate,7:F1} jobs/s");
-        Console.WriteLine($"ratio: {httpRate / directRate:F2} (target ≥ 0.8)");
-        Console.WriteLine($"/status latency under load: p50 {p50:F2} ms, p99 {p99:F2} ms (target p99 < 10 ms), {statusLatencies.Count} requests");
-        Console.WriteLine($"idle server RSS: {idleRss / (1024.0 * 1024.0):F1} MiB");
+        var floorTime = TimeSpan.Zero;
+        var httpTime = TimeSpan.Zero;
+        var clientCpu = 0.0;
+        var status = new List<(double P50, double P99, double Max, int Count)>();
+        for (var round = 0; round < rounds; round++)
+        {
+            if (round % 2 == 1)
+            {
+                floorTime += await RunFloorAsync(jobs, workers);
+            }
+
+            phases.Recording = true;
+            var load = await RunClientAsync(address, jobs, clients);
+            phases.Recording = false;
+            httpTime += TimeSpan.FromSeconds(load.GetProperty("seconds").GetDouble());
+            clientCpu += load.GetProperty("client_cpu_seconds").GetDouble();
+            status.Add((load.GetProperty("status_p50_ms").GetDouble(), load.GetProperty("status_p99_ms").GetDouble(), load.GetProperty("status_max_ms").GetDouble(),
+                (int)load.GetProperty("status_count").GetDouble()));
+            if (round % 2 == 0)
+            {
+                floorTime += await RunFloorAsync(jobs, workers);
+            }
+        }
+
+        var total = jobs * rounds;
+        var httpRate = total / httpTime.TotalSeconds;
+        var floorRate = total / floorTime.TotalSeconds;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# {rounds} × {jobs} trivial python3 jobs ('{Code}'), {clients} external clients, Workers={workers}, OverlapSetup={overlap}, {Environment.ProcessorCount} CPUs"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"through HTTP (submit, WebSocket to [DONE]):   {httpRate,7:F1} jobs/s  (client process CPU {1000 * clientCpu / total:F2} ms/job)"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"fork/exec floor (xargs -P{workers} python3 -c):     {floorRate,7:F1} runs/s"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ratio: {httpRate / floorRate:F2} (target ≥ 0.8)"));
+        foreach (var (p50, p99, max, count) in status)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"/status under load (side poller, every 20 ms): p50 {p50:F2} ms, p99 {p99:F2} ms (target < 10 ms), max {max:F2} ms, {count} requests"));
+        }
+
+        Console.WriteLine("server-side timings during the measured rounds (ms; engine phases per job, requests by route, the client's warm-up included):");
+        foreach (var line in phases.Report())
+        {
+            Console.WriteLine(line);
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"idle server RSS: {idleRss / (1024.0 * 1024.0):F1} MiB"));
         return 0;
     }
 
-    private static async Task<TimeSpan> RunHttp(HttpClient client, int jobs, int concurrency, List<double>? statusLatencies)
+    /// <summary>The floor: <c>python3 -c Code</c> <paramref name="runs"/> times, <paramref name="parallel"/> at a time, by xargs.</summary>
+    private static async Task<TimeSpan> RunFloorAsync(int runs, int parallel)
     {
         var started = Stopwatch.GetTimestamp();
-        var gate = new object();
-
-        // Enough clients in flight to keep every worker busy, as the direct run keeps every core busy.
-        await Parallel.ForAsync(0, jobs, new ParallelOptions { MaxDegreeOfParallelism = concurrency * 2 }, async (_, ct) =>
+        // At the normal policy, as Sandrun runs its jobs, whatever policy this harness runs under (chrt -f).
+        using var process = Process.Start(new ProcessStartInfo("chrt", ["-o", "0", "/bin/sh", "-c", $"seq {runs} | xargs -P {parallel} -I{{}} /usr/bin/python3 -c '{Code}'"])
         {
-            var form = new MultipartFormDataContent { { new ByteArrayContent(System.Text.Encoding.UTF8.GetBytes(Code)), "files", "main.py" } };
-            using var submit = await client.PostAsync("/submit", form, ct);
-            submit.EnsureSuccessStatusCode();
-            var id = (await submit.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("job_id").GetString();
-            while (true)
-            {
-                var t = Stopwatch.GetTimestamp();
-                var status = await client.GetFromJsonAsync<JsonElement>($"/status/{id}", ct);
-                if (statusLatencies is not null)
-                {
-                    lock (gate)
-                    {
-                        statusLatencies.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
-                    }
-                }
+            RedirectStandardOutput = true,
+        })!;
+        // Two writers share the pipe, so lines may interleave ("4242\n\n"): compare without the newlines.
+        var output = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        if (process.ExitCode != 0 || output.Replace("\n", string.Empty, StringComparison.Ordinal) != string.Concat(Enumerable.Repeat("42", runs)))
+        {
+            throw new InvalidOperationException($"the floor run failed (exit {process.ExitCode})");
+        }
 
-                var state = status.GetProperty("status").GetString();
-                if (state is "completed" or "failed")
-                {
-                    if (state == "failed")
-                    {
-                        throw new InvalidOperationException($"job {id} failed: {status}");
-                    }
+        return elapsed;
+    }
 
-                    await client.GetStringAsync($"/logs/{id}", ct);
-                    return;
-                }
+    /// <summary>Runs the load client as a process of its own (this program, mode <c>http-client</c>) and returns its report.</summary>
+    private static async Task<JsonElement> RunClientAsync(Uri address, int jobs, int clients)
+    {
+        var self = Environment.ProcessPath!;
+        // No tiering in the client: it compiles once, before its clock starts, instead of re-compiling during the run.
+        var start = new ProcessStartInfo(self) { RedirectStandardOutput = true, Environment = { ["DOTNET_TieredCompilation"] = "0" } };
+        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
+        {
+            start.ArgumentList.Add(typeof(HttpThroughput).Assembly.Location);
+        }
 
-                await Task.Delay(5, ct);
-            }
-        });
-        return Stopwatch.GetElapsedTime(started);
+        foreach (var arg in new[] { "http-client", address.ToString(), jobs.ToString(CultureInfo.InvariantCulture), clients.ToString(CultureInfo.InvariantCulture) })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        var output = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return process.ExitCode == 0
+            ? JsonDocument.Parse(output.Trim().Split('\n')[^1]).RootElement.Clone()
+            : throw new InvalidOperationException($"the load client failed (exit {process.ExitCode})");
+    }
+
+    private static int Option(string[] args, string name, int fallback)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
     }
 
     /// <summary>The baseline: <c>python3 -c Code</c> started directly, output read, exit awaited.</summary>

@@ -2,7 +2,7 @@ using BenchmarkDotNet.Running;
 using Sandrun.Benchmarks;
 
 // spawn  : whole-process harness, sandbox start→exit latency vs bare exec and bwrap (ratios, same run); --retained L1,L2,…: the same with that many retained jobs' workspaces (ratios to the first level)
-// http   : whole-service harness, trivial python3 jobs through HTTP vs the same python3 run directly
+// http   : whole-service harness, trivial python3 jobs through HTTP (external clients) vs the fork/exec floor (xargs)
 // pool   : two worker processes, trivial python3 jobs straight to them vs through a pool (throughput, /status, WebSocket)
 // mcp    : execute_python over MCP Streamable HTTP vs the same python3 run directly (latency and throughput)
 // broker : claim throughput of both broker stores; python3 jobs via broker + node vs the node's own API; node death → re-run
@@ -12,6 +12,7 @@ return args.FirstOrDefault() switch
 {
     "spawn" => await SpawnLatency.RunAsync(args[1..]),
     "http" => await HttpThroughput.RunAsync(args[1..]),
+    "http-client" => await HttpLoadClient.RunAsync(args[1..]),
     "mcp" => await McpLatency.RunAsync(args[1..]),
     "broker" => await BrokerBenchmark.RunAsync(args[1..]),
     "execute" => await ExecuteLatency.RunAsync(args[1..]),
@@ -28,6 +29,6 @@ static int Micro(string[] args)
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Sandrun.Benchmarks spawn [--iterations N | --retained 0,1000,5000 [--iterations N]] | http [--jobs N] | mcp [--calls N] | pool [--jobs N] | broker [--jobs N] | execute [--calls N] | micro [BenchmarkDotNet args]");
+    Console.Error.WriteLine("usage: Sandrun.Benchmarks spawn [--iterations N | --retained 0,1000,5000 [--iterations N]] | http [--jobs N] [--rounds N] [--warmup N] [--clients N] [--workers N] [--overlap-setup 0|1] | mcp [--calls N] | pool [--jobs N] | broker [--jobs N] | execute [--calls N] | micro [BenchmarkDotNet args]");
     return 2;
 }

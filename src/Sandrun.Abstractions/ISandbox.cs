@@ -21,4 +21,10 @@ public interface ISandbox
     /// so that an argv starting with it can run. The one source of truth for which interpreters a host offers.
     /// </summary>
     bool CanRun(string program);
+
+    /// <summary>
+    /// Whether <see cref="RunAsync"/> honours <see cref="SandboxSpec.StartGate"/> (sets the sandbox up first, starts
+    /// the program only while it holds a slot); a caller that overlaps runs relies on it to bound running programs.
+    /// </summary>
+    bool HonoursStartGate => false;
 }

@@ -35,6 +35,14 @@ public sealed record SandboxSpec(IReadOnlyList<string> Argv, string WorkspaceDir
     /// it (dependency installs from configured registries); jobs themselves never get it.
     /// </summary>
     public IReadOnlyList<EgressEndpoint> Egress { get; init; } = [];
+
+    /// <summary>
+    /// Slots for running programs, shared by the caller's concurrent runs, for a sandbox whose
+    /// <see cref="ISandbox.HonoursStartGate"/> is true: the sandbox is set up without one (so one job's setup overlaps
+    /// another's run), and the program starts only once the run holds a slot, given back once every process of the
+    /// run is gone. Null: the program starts as soon as its sandbox is ready.
+    /// </summary>
+    public SemaphoreSlim? StartGate { get; init; }
 }
 
 /// <summary>A host directory exposed read-only inside the sandbox.</summary>

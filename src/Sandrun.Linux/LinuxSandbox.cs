@@ -79,6 +79,9 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
     public void EnsureReady() => GetRuntime();
 
     /// <inheritdoc />
+    public bool HonoursStartGate => true;
+
+    /// <inheritdoc />
     public bool CanRun(string program)
     {
         ArgumentException.ThrowIfNullOrEmpty(program);
@@ -277,6 +280,7 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
         var owner = new CloneOwner(identity.RootUid, rt.Owner.RestoreEuid, rt.Owner.Securebits);
         using var netns = egress is not null ? null : rt.Netns?.Take();
         using var mounts = new MountNamespaceHold();
+        using var slot = new StartSlot(spec.StartGate);
         var workspaceTree = OpenWorkspaceTree(spec.WorkspaceDirectory);
         try
         {
@@ -294,7 +298,7 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
                     fds.CloseChildEnds();
                     identity.WriteMaps(child.Pid, Mounts.MountPlan.JobUid);
                     cgroup.Attach(child.Pid);
-                    outcome = Spawner.Release(plan, child, fds.SyncWrite, fds.ErrRead, options.SetupTimeout);
+                    outcome = Spawner.Release(plan, child, fds.SyncWrite, fds.ErrRead, options.SetupTimeout, spec.StartGate is null ? null : () => slot.Take(cancellationToken));
                 }
                 catch
                 {
@@ -353,8 +357,9 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
             Libc.Close(child.Pidfd);
         }
 
-        // Every process of the job is gone: the workspace may be handed to the next run. Removing the cgroup
-        // and closing fds happens after, off the caller's critical path.
+        // Every process of the job is gone: the workspace may be handed to the next run, and the slot to the next
+        // program. Removing the cgroup and closing fds happens after, off the caller's critical path.
+        slot.Dispose();
         publish(result);
     }
 

@@ -3,7 +3,10 @@ using Sandrun.Abstractions;
 
 namespace Sandrun;
 
-/// <summary>Engine metrics (meter "Sandrun"): submissions, completions, failures, queue length, spawn latency, job duration.</summary>
+/// <summary>
+/// Engine metrics (meter "Sandrun"): submissions, completions, failures, queue length, spawn latency, job duration, and
+/// how long each phase of a job's way through the engine took (<c>sandrun.jobs.phase_duration</c>, tag <c>phase</c>).
+/// </summary>
 public sealed class SandrunMetrics : IDisposable
 {
     /// <summary>The meter name to subscribe to.</summary>
@@ -15,6 +18,7 @@ public sealed class SandrunMetrics : IDisposable
     private readonly Counter<long> rejected;
     private readonly Histogram<double> spawnLatency;
     private readonly Histogram<double> duration;
+    private readonly Histogram<double> phase;
 
     /// <summary>Creates the instruments.</summary>
     public SandrunMetrics(IMeterFactory meterFactory)
@@ -27,6 +31,8 @@ public sealed class SandrunMetrics : IDisposable
         rejected = meter.CreateCounter<long>("sandrun.jobs.rejected", description: "Submissions refused (quota, queue full)");
         spawnLatency = meter.CreateHistogram<double>("sandrun.sandbox.spawn_latency", "ms", "Sandbox setup time until exec");
         duration = meter.CreateHistogram<double>("sandrun.jobs.duration", "ms", "Time a worker spent on a job");
+        phase = meter.CreateHistogram<double>("sandrun.jobs.phase_duration", "ms",
+            "Time of one phase of a job: workspace, intake, queue, sandbox (spawn to result), spawn, run, collect, finish");
     }
 
     /// <summary>Registers the queue-length and running-jobs gauges.</summary>
@@ -40,6 +46,8 @@ public sealed class SandrunMetrics : IDisposable
 
     internal void Rejected(string reason) => rejected.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
+    internal void Phase(string name, TimeSpan elapsed) => phase.Record(elapsed.TotalMilliseconds, new KeyValuePair<string, object?>("phase", name));
+
     internal void Finished(SandboxResult result, TimeSpan elapsed)
     {
         if (result.Succeeded)
@@ -52,6 +60,8 @@ public sealed class SandrunMetrics : IDisposable
         }
 
         spawnLatency.Record(result.SpawnLatency.TotalMilliseconds);
+        Phase("spawn", result.SpawnLatency);
+        Phase("run", result.WallTime);
         duration.Record(elapsed.TotalMilliseconds);
     }
 

@@ -6,6 +6,14 @@ public sealed class SandrunOptions
     /// <summary>Concurrent jobs; default = CPU count (0 in configuration means the same).</summary>
     public int Workers { get; set; } = Environment.ProcessorCount;
 
+    /// <summary>
+    /// Whether each worker sets the next job's sandbox up while its current program runs (with a sandbox that honours
+    /// <see cref="Abstractions.SandboxSpec.StartGate"/>; still at most <see cref="Workers"/> programs at once). Off by
+    /// default: a prepared job leaves the queue early (its status is <c>running</c> and the queue holds
+    /// <see cref="QueueCapacity"/> jobs beyond it), which changes the queue positions clients see.
+    /// </summary>
+    public bool OverlapSetup { get; set; }
+
     /// <summary>Jobs that may wait in the queue before submissions get 503.</summary>
     public int QueueCapacity { get; set; } = 1000;
 

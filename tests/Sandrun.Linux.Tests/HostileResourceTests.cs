@@ -17,6 +17,25 @@ public sealed class HostileResourceTests(SandboxFixture f)
     }
 
     [Fact]
+    public async Task A_job_runs_at_the_normal_policy_and_cannot_raise_its_priority()
+    {
+        var run = await f.PythonAsync("""
+            import os, resource
+            print('policy', os.sched_getscheduler(0) == os.SCHED_OTHER)
+            print('rtprio', resource.getrlimit(resource.RLIMIT_RTPRIO), 'nice', resource.getrlimit(resource.RLIMIT_NICE))
+            for name, attempt in [('fifo', lambda: os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))),
+                                  ('rr', lambda: os.sched_setscheduler(0, os.SCHED_RR, os.sched_param(1))),
+                                  ('nice', lambda: os.setpriority(os.PRIO_PROCESS, 0, -5))]:
+                try:
+                    attempt(); print(name, 'ALLOWED')
+                except PermissionError:
+                    print(name, 'denied')
+            """);
+        Assert.True(run.Result.Succeeded, run.ToString());
+        Assert.Equal("policy True\nrtprio (0, 0) nice (0, 0)\nfifo denied\nrr denied\nnice denied\n", run.Stdout);
+    }
+
+    [Fact]
     public async Task Python_fork_bomb_hits_the_process_cap()
     {
         var run = await f.PythonAsync("""

@@ -36,7 +36,7 @@ internal static unsafe partial class Libc
 
     // asm-generic errno and poll values, which x86-64 and arm64 share; constants so that callers can match them in
     // patterns and combine them in masks.
-    public const int EINTR = 4, EAGAIN = 11, ECHILD = 10, ENOSYS = 38, EINVAL = 22;
+    public const int EINTR = 4, EAGAIN = 11, ECHILD = 10, ENOSYS = 38, EINVAL = 22, EPIPE = 32;
     public const short POLLIN = 1, POLLHUP = 0x10, POLLERR = 8;
 
     [StructLayout(LayoutKind.Sequential)]

@@ -33,7 +33,8 @@ internal static class SandboxPlanCompiler
     private const int EmptyLayerSlot = 2;
     private const long PR_SET_PDEATHSIG = 1, PR_CAPBSET_DROP = 24, PR_SET_NO_NEW_PRIVS = 38, PR_CAP_AMBIENT = 47, PR_CAP_AMBIENT_CLEAR_ALL = 4;
     private const long RLIMIT_CPU = 0, RLIMIT_FSIZE = 1, RLIMIT_STACK = 3, RLIMIT_CORE = 4, RLIMIT_NPROC = 6, RLIMIT_NOFILE = 7;
-    private const long RLIMIT_MEMLOCK = 8, RLIMIT_SIGPENDING = 11, RLIMIT_MSGQUEUE = 12;
+    private const long RLIMIT_MEMLOCK = 8, RLIMIT_SIGPENDING = 11, RLIMIT_MSGQUEUE = 12, RLIMIT_NICE = 13, RLIMIT_RTPRIO = 14;
+    private const long SCHED_OTHER = 0;
     private const long SIGKILL = 9;
     private const short POLLIN = 1;
 
@@ -76,7 +77,6 @@ internal static class SandboxPlanCompiler
 
         var one = b.Bytes(new byte[8]);
         b.Step("read", "wait for the parent (uid/gid maps, cgroup)", StepFlags.RequirePositive, 0, 0, StepKind.Isolation, fds.SyncRead, one, 1);
-        b.Step("close", "close the sync pipe", fds.SyncRead);
         if (!features.CgroupIntoClone)
         {
             // cgroup v1: the parent attached us after the clone; root the cgroup namespace here.
@@ -93,6 +93,11 @@ internal static class SandboxPlanCompiler
         var serverPoll = b.Bytes(PollFdBytes(fds.ServerPidfd));
         b.Step("poll", "check the server is still alive", StepFlags.RequireZero, 0, 0, StepKind.Isolation, serverPoll, 1, 0);
         b.Step("close", "close the server's pidfd", fds.ServerPidfd);
+
+        // A server run under a realtime policy must not pass it on: a job at SCHED_FIFO would keep the server's own
+        // threads off the CPU for as long as it computes. Dropping from a realtime policy always succeeds; from
+        // SCHED_IDLE it may not, and that policy is harmless. RLIMIT_RTPRIO and RLIMIT_NICE (below) keep it from rising.
+        b.Step("sched_setscheduler", "drop to the normal scheduling policy", StepFlags.IgnoreErrors, 0, 0, StepKind.Isolation, 0, SCHED_OTHER, b.Bytes(new byte[8]));
 
         b.Step("mount", "make / private", StepArg.Null, b.String("/"), StepArg.Null, MS_REC | MS_PRIVATE, StepArg.Null);
 
@@ -187,6 +192,8 @@ internal static class SandboxPlanCompiler
         EmitRlimit(b, RLIMIT_SIGPENDING, "RLIMIT_SIGPENDING", MaxPendingSignals, MaxPendingSignals);
         EmitRlimit(b, RLIMIT_MSGQUEUE, "RLIMIT_MSGQUEUE", MaxMessageQueueBytes, MaxMessageQueueBytes);
         EmitRlimit(b, RLIMIT_MEMLOCK, "RLIMIT_MEMLOCK", MaxLockedBytes, MaxLockedBytes);
+        EmitRlimit(b, RLIMIT_RTPRIO, "RLIMIT_RTPRIO", 0, 0);
+        EmitRlimit(b, RLIMIT_NICE, "RLIMIT_NICE", 0, 0);
 
         for (var cap = 0; cap <= features.CapLastCap; cap++)
         {
@@ -224,6 +231,9 @@ internal static class SandboxPlanCompiler
         BitConverter.TryWriteBytes(fprogBytes, (ushort)seccomp.Length);
         var fprog = b.BytesWithPointer(fprogBytes, 8, filter);
         b.Step("seccomp", "install the seccomp filter", SECCOMP_SET_MODE_FILTER, 0, fprog);
+
+        // Set up, and confined: the program starts on the parent's second byte (a free slot); the pipe is close-on-exec.
+        b.Step("read", "wait for the parent to start the program", StepFlags.RequirePositive, 0, 0, StepKind.Isolation, fds.SyncRead, one, 1);
 
         // pid 1 is sandrun-init (see init.c); it execs the payload as pid 2 and reports on fd 3.
         var argv = b.PointerArray([b.String("sandrun-init"), b.String(executable), .. spec.Argv.Select(a => b.String(a))]);

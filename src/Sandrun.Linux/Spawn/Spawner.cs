@@ -40,13 +40,28 @@ internal static unsafe class Spawner
         return new ClonedChild((int)result, plan.Pidfd);
     }
 
-    /// <summary>Releases the child (one byte on the sync pipe) and waits until it exec'd or reported a failure.</summary>
-    public static SpawnOutcome Release(NativePlan plan, ClonedChild child, int syncWriteFd, int errReadFd, TimeSpan timeout)
+    /// <summary>
+    /// Releases the child: one byte on the sync pipe starts its setup; after <paramref name="waitForStart"/> returns (at
+    /// once when null), a second byte lets it exec. Then waits until it exec'd or reported a failure.
+    /// </summary>
+    public static SpawnOutcome Release(NativePlan plan, ClonedChild child, int syncWriteFd, int errReadFd, TimeSpan timeout, Action? waitForStart)
     {
-        byte go = 1;
-        if (Libc.Write(syncWriteFd, &go, 1) != 1)
+        var go = stackalloc byte[2] { 1, 1 };
+        var first = waitForStart is null ? 2 : 1;
+        if (Libc.Write(syncWriteFd, go, first) != first)
         {
             throw Libc.Error("release the sandbox child");
+        }
+
+        if (waitForStart is not null)
+        {
+            waitForStart();
+
+            // EPIPE: the child's setup failed and it exited; its report is on the error pipe.
+            if (Libc.Write(syncWriteFd, go, 1) != 1 && Libc.LastErrno != Libc.EPIPE)
+            {
+                throw Libc.Error("start the sandboxed program");
+            }
         }
 
         var report = stackalloc long[2];

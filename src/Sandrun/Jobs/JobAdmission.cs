@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -86,7 +87,10 @@ internal sealed partial class JobAdmission(
     /// <summary>Builds the job <paramref name="id"/> from the upload in a fresh workspace, deleted again when the submission is refused.</summary>
     private async Task<(Job Job, long Bytes)> CreateAsync(string id, SubmitRequest request, CancellationToken cancellationToken)
     {
+        var started = Stopwatch.GetTimestamp();
         var workspace = workspaces.Create(id, (long)options.Limits.WorkspaceMb << 20);
+        metrics.Phase("workspace", Stopwatch.GetElapsedTime(started));
+        started = Stopwatch.GetTimestamp();
         try
         {
             var limits = IntakeLimits.Default with { MaxUploadBytes = options.Limits.MaxUploadBytes, MaxExtractedBytes = (long)options.Limits.WorkspaceMb << 20 };
@@ -105,6 +109,7 @@ internal sealed partial class JobAdmission(
             {
                 Notes = manifest.Gpu is null ? [] : [GpuRequest.NotGivenNote],
             };
+            metrics.Phase("intake", Stopwatch.GetElapsedTime(started));
             return (job, intake.TotalBytes);
         }
         catch

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -10,7 +11,8 @@ using Sandrun.Quotas;
 namespace Sandrun.Jobs;
 
 /// <summary>
-/// The workers: N loops that take queued jobs and run them — the install step when the manifest has requirements,
+/// The workers: N loops that take queued jobs and run them (with OverlapSetup and a sandbox that honours a start gate, 2N loops sharing N
+/// start slots: the next job's sandbox is set up while the current program runs, and at most N programs run at once) — the install step when the manifest has requirements,
 /// then the program in the sandbox — collect their outputs, and hand how each run ended to the finisher. A run stops
 /// when its job is deleted or the server stops.
 /// </summary>
@@ -23,10 +25,14 @@ internal sealed partial class JobRunner : BackgroundService
     private readonly ClientQuotas quotas;
     private readonly EngineEnvironment environment;
     private readonly JobFinisher finisher;
+    private readonly SandrunMetrics metrics;
     private readonly TimeProvider time;
     private readonly ILogger<JobRunner> logger;
     private readonly OutputLimits outputLimits;
     private readonly RegistryEgress? registries;
+
+    // Never disposed: job threads may give a slot back while the host shuts down, and it holds no wait handle.
+    private readonly SemaphoreSlim? startGate;
     private int running;
 
     public JobRunner(IOptions<SandrunOptions> options, ISandbox sandbox, IJobQueue queue, JobStore store, ClientQuotas quotas, EngineEnvironment environment,
@@ -39,12 +45,14 @@ internal sealed partial class JobRunner : BackgroundService
         this.quotas = quotas;
         this.environment = environment;
         this.finisher = finisher;
+        this.metrics = metrics;
         this.time = time;
         this.logger = logger;
 
         // Real content fits in the workspace; the slack is for sparse files, whose apparent size does not count there.
         outputLimits = OutputLimits.Default with { MaxHashedBytes = 2 * ((long)this.options.Limits.WorkspaceMb << 20) };
         metrics.ObserveQueue(() => queue.Count, () => Running);
+        startGate = this.options.OverlapSetup && sandbox.HonoursStartGate ? new SemaphoreSlim(Math.Max(1, this.options.Workers)) : null;
         if (this.options.Requirements.AllowNetwork)
         {
             registries = new RegistryEgress(this.options.Requirements);
@@ -57,7 +65,7 @@ internal sealed partial class JobRunner : BackgroundService
 
     /// <inheritdoc />
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(Enumerable.Range(0, Math.Max(1, options.Workers)).Select(_ => WorkAsync(stoppingToken)));
+        Task.WhenAll(Enumerable.Range(0, Math.Max(1, options.Workers) * (startGate is null ? 1 : 2)).Select(_ => WorkAsync(stoppingToken)));
 
     private async Task WorkAsync(CancellationToken stoppingToken)
     {
@@ -85,6 +93,7 @@ internal sealed partial class JobRunner : BackgroundService
     {
         Interlocked.Increment(ref running);
         job.StartedAt = time.GetUtcNow();
+        metrics.Phase("queue", job.StartedAt.Value - job.SubmittedAt);
         job.Status = JobStatus.Running;
         JobOutcome? outcome;
         using (var stop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, job.Lifecycle.Deleted))
@@ -107,7 +116,9 @@ internal sealed partial class JobRunner : BackgroundService
         }
 
         Interlocked.Decrement(ref running);
+        var finishing = Stopwatch.GetTimestamp();
         finisher.Finish(job, outcome);
+        metrics.Phase("finish", Stopwatch.GetElapsedTime(finishing));
     }
 
     private async Task<JobOutcome> RunInSandboxAsync(Job job, CancellationToken cancellationToken)
@@ -116,10 +127,12 @@ internal sealed partial class JobRunner : BackgroundService
         var meter = new CpuMeter(quotas, job.Client);
         string? setupError = null;
         SandboxResult result;
+        var started = Stopwatch.GetTimestamp();
         try
         {
             result = await InstallRequirementsAsync(job, limits, cancellationToken).ConfigureAwait(false)
-                ?? await sandbox.RunAsync(JobSandboxSpec.For(job, limits, environment, meter.Report), job.Log, cancellationToken).ConfigureAwait(false);
+                ?? await sandbox.RunAsync(JobSandboxSpec.For(job, limits, environment, meter.Report) with { StartGate = startGate }, job.Log, cancellationToken).ConfigureAwait(false);
+            metrics.Phase("sandbox", Stopwatch.GetElapsedTime(started));
         }
         catch (SandboxUnavailableException e)
         {
@@ -141,7 +154,10 @@ internal sealed partial class JobRunner : BackgroundService
             setupError ??= result.Detail;
         }
 
-        return Collect(job, result, setupError);
+        started = Stopwatch.GetTimestamp();
+        var outcome = Collect(job, result, setupError);
+        metrics.Phase("collect", Stopwatch.GetElapsedTime(started));
+        return outcome;
     }
 
     /// <summary>Runs the install step when the manifest has requirements; returns its result only when it failed.</summary>
@@ -154,7 +170,7 @@ internal sealed partial class JobRunner : BackgroundService
 
         job.Log.OnOutput(SandboxStream.Stderr, Encoding.UTF8.GetBytes($"[sandrun] installing {job.Manifest.Requirements}\n"));
         var meter = new CpuMeter(quotas, job.Client);
-        var result = await sandbox.RunAsync(install with { CpuProgress = meter.Report }, job.Log, cancellationToken).ConfigureAwait(false);
+        var result = await sandbox.RunAsync(install with { CpuProgress = meter.Report, StartGate = startGate }, job.Log, cancellationToken).ConfigureAwait(false);
         meter.Report(result.CpuTime);
         if (result.Succeeded)
         {
