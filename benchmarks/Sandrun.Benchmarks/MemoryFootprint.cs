@@ -149,7 +149,9 @@ internal static class MemoryFootprint
             {
                 if (new FileInfo(fd).LinkTarget?.StartsWith("/memfd:sandrun-log", StringComparison.Ordinal) == true)
                 {
-                    logFiles += new FileInfo(fd).Length;
+                    // Opening the fd's /proc link opens the memfd itself (we are root), whose length the link does not show.
+                    using var handle = File.OpenHandle(fd);
+                    logFiles += RandomAccess.GetLength(handle);
                 }
             }
             catch (IOException)

@@ -141,8 +141,21 @@ public sealed class JobLog : ISandboxOutputSink, IDisposable
         }
     }
 
+    /// <summary>
+    /// The output written so far, in arrival order, as chunks of one stream each (at most 64 KiB), read from the log's
+    /// files as they are enumerated: a response can stream a 10 MiB log without holding it. Every enumeration gives the
+    /// same bytes; one ends early if the job is deleted meanwhile.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The job has been deleted.</exception>
+    public IEnumerable<LogChunk> ReadSoFar()
+    {
+        var state = Capture();
+        ObjectDisposedException.ThrowIf(state.Disposed, this);
+        return Read(state.DataLength);
+    }
+
     /// <summary>Everything so far, then live output until the job ends. Disposing the subscription stops it.</summary>
-    public Subscription Subscribe() => new(new JobLogReader(this));
+    public Subscription Subscribe() => new(new JobLogReader(this, long.MaxValue));
 
     /// <summary>Frees the output (the job was deleted); snapshots throw and subscriptions end from now on.</summary>
     public void Dispose()
@@ -207,6 +220,15 @@ public sealed class JobLog : ISandboxOutputSink, IDisposable
         Span<byte> record = stackalloc byte[RunRecord.MaxSize];
         var n = RandomAccess.Read(runs!, record, offset);
         return RunRecord.Decode(record[..n]);
+    }
+
+    private IEnumerable<LogChunk> Read(long end)
+    {
+        var reader = new JobLogReader(this, end);
+        while (reader.TryRead(out var chunk))
+        {
+            yield return chunk;
+        }
     }
 
     private void CloseRun()

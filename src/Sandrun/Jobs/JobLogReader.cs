@@ -8,7 +8,9 @@ namespace Sandrun.Jobs;
 /// One subscriber's cursor over a <see cref="JobLog"/>: it reads the log's files from where it is, so replay from the
 /// start and live output are the same path and nothing is buffered for a slow reader. Single reader.
 /// </summary>
-internal sealed class JobLogReader(JobLog log) : ChannelReader<LogChunk>
+/// <param name="log">The log to read.</param>
+/// <param name="end">Where to stop: the end of the output so far for a snapshot, <see cref="long.MaxValue"/> to follow it.</param>
+internal sealed class JobLogReader(JobLog log, long end) : ChannelReader<LogChunk>
 {
     /// <summary>The largest chunk handed out: a WebSocket frame's worth, not a whole 10 MiB log.</summary>
     internal const int MaxChunk = 64 * 1024;
@@ -24,7 +26,7 @@ internal sealed class JobLogReader(JobLog log) : ChannelReader<LogChunk>
     {
         item = null;
         var state = log.Capture();
-        if (stopped || state.Disposed || position >= state.DataLength)
+        if (stopped || state.Disposed || position >= Math.Min(state.DataLength, end))
         {
             return false;
         }
@@ -32,7 +34,7 @@ internal sealed class JobLogReader(JobLog log) : ChannelReader<LogChunk>
         try
         {
             var (stream, runEnd) = CurrentRun(state);
-            var chunk = new byte[(int)Math.Min(MaxChunk, runEnd - position)];
+            var chunk = new byte[(int)Math.Min(MaxChunk, Math.Min(runEnd, end) - position)];
             log.ReadData(position, chunk);
             position += chunk.Length;
             item = new LogChunk(stream, chunk);
@@ -56,12 +58,12 @@ internal sealed class JobLogReader(JobLog log) : ChannelReader<LogChunk>
                 return false;
             }
 
-            if (position < state.DataLength)
+            if (position < Math.Min(state.DataLength, end))
             {
                 return true;
             }
 
-            if (state.Completed)
+            if (state.Completed || position >= end)
             {
                 return false;
             }

@@ -27,11 +27,14 @@ public sealed class JobLogTests
         Same(written.Where(w => w.Stream == SandboxStream.Stdout).SelectMany(w => w.Data), partOut);
         Same(written.Where(w => w.Stream == SandboxStream.Stderr).SelectMany(w => w.Data), partErr);
 
+        var soFar = log.ReadSoFar();
         foreach (var (stream, data) in writes.Skip(half))
         {
             log.OnOutput(stream, data);
         }
 
+        // A read taken mid-run stops where the output was when it was taken.
+        Same(partAll, soFar.SelectMany(c => c.Data));
         log.Complete(truncated: false);
         log.OnOutput(SandboxStream.Stdout, [1, 2, 3]);
         var (all, o, e) = log.Snapshot();
@@ -39,6 +42,14 @@ public sealed class JobLogTests
         Same(stdout, o);
         Same(stderr, e);
         Assert.False(log.Truncated);
+
+        // Read in chunks, as /logs streams it: the same bytes each time, each chunk from one stream.
+        var chunks = log.ReadSoFar();
+        for (var pass = 0; pass < 2; pass++)
+        {
+            Same(interleaved, chunks.SelectMany(c => c.Data));
+            Same(stdout, chunks.Where(c => c.Stream == SandboxStream.Stdout).SelectMany(c => c.Data));
+        }
     }
 
     [Fact]
@@ -110,6 +121,7 @@ public sealed class JobLogTests
         Assert.False(await waiting.WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.False(subscription.Reader.TryRead(out _));
         Assert.Throws<ObjectDisposedException>(() => log.Snapshot());
+        Assert.Throws<ObjectDisposedException>(() => log.ReadSoFar());
         Assert.DoesNotContain(OpenLogFiles(), f => f.Content.AsSpan().StartsWith(marker));
         log.OnOutput(SandboxStream.Stdout, marker);
         log.Dispose();
