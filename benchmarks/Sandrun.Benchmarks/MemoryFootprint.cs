@@ -34,11 +34,16 @@ internal static class MemoryFootprint
         {
             using var client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromMinutes(5) };
             await Task.Delay(TimeSpan.FromSeconds(idleSeconds));
-            var idle = Sample(process.Id);
+            var fresh = Sample(process.Id);
 
-            // One trivial job to see that the server runs jobs at all (AOT builds), then the load.
-            await RunJobAsync(client, Trivial, fetchLogs: true);
-            await DeleteAsync(client, (await RunJobAsync(client, Trivial, fetchLogs: false)).Id);
+            // A few jobs of each kind, deleted, so that the baseline has the job path's code loaded and compiled.
+            for (var i = 0; i < 4; i++)
+            {
+                await DeleteAsync(client, (await RunJobAsync(client, i % 2 == 0 ? Trivial : Flooding, fetchLogs: true)).Id);
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(idleSeconds));
+            var idle = Sample(process.Id);
             var ids = new string[jobs];
             var started = Stopwatch.GetTimestamp();
             await Parallel.ForAsync(0, jobs, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount * 2 }, async (i, _) =>
@@ -59,18 +64,27 @@ internal static class MemoryFootprint
             Console.WriteLine($"# {jobs} jobs ({floods} print ~10 MiB, the rest '{Trivial}'), {Environment.ProcessorCount * 2} clients, "
                 + $"{jobs / elapsed.TotalSeconds:F1} jobs/s; measured {idleSeconds} s after each phase");
             Console.WriteLine("phase                  RSS MiB  anon MiB  log files MiB  RSS / idle");
-            Print("idle", idle, idle);
+            Print("idle, fresh", fresh, idle);
+            Print("idle, after 4 jobs", idle, idle);
             Print($"{jobs} jobs retained", retained, idle);
             Print("all deleted", deleted, idle);
-            Console.WriteLine($"per retained job: {(retained.Rss - idle.Rss) / (double)jobs / 1024:F1} KiB of RSS, "
+            Console.WriteLine($"per retained job (above idle after 4 jobs): {(retained.Rss - idle.Rss) / (double)jobs / 1024:F1} KiB of RSS, "
                 + $"{(retained.Rss + retained.LogFiles - idle.Rss - idle.LogFiles) / (double)jobs / 1024:F1} KiB with its log files");
             Console.WriteLine($"after deletion: {(deleted.Rss - idle.Rss) / 1048576.0:F1} MiB above idle RSS, {deleted.LogFiles / 1048576.0:F1} MiB of log files left");
             return 0;
         }
         finally
         {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
+            // SIGTERM: the server removes its workspaces and per-instance directories as it stops.
+            using (var term = Process.Start("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)]))
+            {
+                await term.WaitForExitAsync();
+            }
+
+            if (!process.WaitForExit(TimeSpan.FromSeconds(30)))
+            {
+                process.Kill(entireProcessTree: true);
+            }
         }
     }
 
@@ -177,8 +191,9 @@ internal static class MemoryFootprint
         string[] arguments =
         [
             "--port", port.ToString(CultureInfo.InvariantCulture),
-            "--Sandrun:Sandbox:StateDirectory", "/run/sandrun-bench-memory",
-            "--Sandrun:Sandbox:HostIdBase", "2170000000",
+            // Per harness process: two runs (e.g. two GC settings) may share the machine.
+            "--Sandrun:Sandbox:StateDirectory", $"/run/sandrun-bench-memory-{Environment.ProcessId}",
+            "--Sandrun:Sandbox:HostIdBase", (2_170_000_000L + (Environment.ProcessId % 1000 * 100_000L)).ToString(CultureInfo.InvariantCulture),
             "--Sandrun:RateLimits:Enabled", "false", "--Sandrun:Workers", Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture),
             "--Logging:LogLevel:Default", "Warning",
         ];
