@@ -25,7 +25,7 @@ internal static class KeyCommands
         }
     }
 
-    /// <summary>Exit 0 when the /status document's receipt is validly signed (by the given worker, if any), else 1.</summary>
+    /// <summary>Exit 0 when the /status document's receipt is validly signed (by the given worker, if any) and signs what the status reports, else 1.</summary>
     public static int Verify(string[] args)
     {
         string? statusFile = null;
@@ -49,26 +49,13 @@ internal static class KeyCommands
         try
         {
             using var document = JsonDocument.Parse(File.ReadAllText(statusFile));
-            var metadata = document.RootElement.GetProperty("worker_metadata");
-            var receipt = metadata.GetProperty("receipt").GetString();
-            var signature = metadata.GetProperty("signature").GetString();
-            var worker = metadata.GetProperty("worker_id").GetString();
-            if (receipt is null || signature is null || worker is null)
+            var check = StatusReceipt.Check(document.RootElement, expectedWorker);
+            if (!check.Valid)
             {
-                return Fail("the job has no receipt (anonymous worker, or not finished)");
+                return Fail(check.Message);
             }
 
-            if (expectedWorker is not null && expectedWorker != worker)
-            {
-                return Fail($"signed by {worker}, not by the expected worker {expectedWorker}");
-            }
-
-            if (!ReceiptVerifier.Verify(receipt, signature, worker))
-            {
-                return Fail("the signature does not match the receipt and worker id");
-            }
-
-            Console.WriteLine($"valid: receipt signed by worker {worker}");
+            Console.WriteLine($"valid: {check.Message}");
             return 0;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or KeyNotFoundException or InvalidOperationException)

@@ -43,7 +43,7 @@ public static class SandrunEndpoints
         // this undocumented twin takes them to the same handler, which refuses them with SPEC.md's JSON 400.
         api.MapPost("/submit", SubmitEndpoint.PostAsync).DisableAntiforgery().WithOrder(1).ExcludeFromDescription();
         api.MapGet("/status/{jobId}", StatusEndpoint.Get)
-            .Describe("SandrunStatus", "A job's status, measurements, output files and signed receipt").Produces<StatusResponse>().Errors(StatusCodes.Status404NotFound);
+            .Describe("SandrunStatus", "A job's status, measurements, output files and signed receipt; ?wait=S answers when the job ends or after S seconds").Produces<StatusResponse>().Errors(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound);
         api.MapGet("/logs/{jobId}", LogsEndpoint.Get)
             .Describe("SandrunLogs", "A job's output so far: JSON with each stream on its own, or text/plain with both interleaved (?format=text or Accept: text/plain)")
             .Produces<LogsResponse>().Errors(StatusCodes.Status404NotFound);

@@ -28,6 +28,7 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
     private readonly LinuxSandboxOptions options;
     private readonly ILogger logger;
     private readonly Lazy<Runtime> runtime;
+    private int disposed;
     private const int CgroupPoolSize = 4;
     private const int NetnsPoolSize = 4;
     private readonly JobThreads threads = new();
@@ -139,10 +140,14 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
         return tcs.Task;
     }
 
-    /// <inheritdoc />
+    /// <summary>
+    /// Releases the sandbox's namespaces, mounts and fds, once: the container disposes this instance both as itself and as
+    /// the <see cref="ISandbox"/> its factory returned, and a second close of an fd number would close whatever another
+    /// part of the process has opened under that number since.
+    /// </summary>
     public void Dispose()
     {
-        if (runtime.IsValueCreated)
+        if (Interlocked.Exchange(ref disposed, 1) == 0 && runtime.IsValueCreated)
         {
             runtime.Value.Cgroups.Dispose();
             runtime.Value.Netns?.Dispose();

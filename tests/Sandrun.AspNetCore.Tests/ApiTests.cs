@@ -186,6 +186,42 @@ public sealed class ApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Status_with_wait_answers_when_the_job_ends_or_when_the_wait_is_over()
+    {
+        // One request, no polling: the answer comes once the job has ended.
+        var quick = await server.SubmitOkAsync(new Dictionary<string, string> { ["main.py"] = "import time\ntime.sleep(1)\nprint('done')\n" }, null);
+        var ended = await server.Client.GetFromJsonAsync<JsonElement>($"/status/{quick}?wait=30");
+        Assert.Equal("completed", ended.GetProperty("status").GetString());
+        Assert.Equal(0, ended.GetProperty("execution_metadata").GetProperty("exit_code").GetInt32());
+
+        // A wait shorter than the job: the job as it is then, still unfinished.
+        var slow = await server.SubmitOkAsync(new Dictionary<string, string> { ["main.py"] = "import time\ntime.sleep(30)\n" }, null);
+        var unfinished = await server.Client.GetFromJsonAsync<JsonElement>($"/status/{slow}?wait=0.3");
+        Assert.Contains(unfinished.GetProperty("status").GetString(), new[] { "queued", "running" });
+
+        // A finished job's status comes at once whatever the wait.
+        var again = await server.Client.GetFromJsonAsync<JsonElement>($"/status/{quick}?wait=60");
+        Assert.Equal("completed", again.GetProperty("status").GetString());
+    }
+
+    [Theory]
+    [InlineData("abc")]
+    [InlineData("-1")]
+    [InlineData("61")]
+    [InlineData("NaN")]
+    [InlineData("Infinity")]
+    [InlineData("1e400")]
+    public async Task Status_with_a_bad_wait_is_400_naming_it(string wait)
+    {
+        var id = await server.SubmitOkAsync(new Dictionary<string, string> { ["main.py"] = "print(1)\n" }, null);
+        using var response = await server.Client.GetAsync($"/status/{id}?wait={Uri.EscapeDataString(wait)}");
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var error = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("invalid wait", error.GetProperty("error").GetString());
+        Assert.Contains("wait must be a number of seconds from 0 to 60", error.GetProperty("details").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Logs_as_json_separate_the_streams()
     {
         var id = await server.SubmitOkAsync(new Dictionary<string, string> { ["main.py"] = "import sys\nprint('out')\nprint('err', file=sys.stderr)\nsys.exit(4)\n" }, null);

@@ -45,6 +45,11 @@ public sealed class KeyVerbTests : IDisposable
         var status = new JsonObject
         {
             ["job_id"] = "job-x",
+            ["status"] = "completed",
+            ["failure_reason"] = null,
+            ["execution_metadata"] = new JsonObject { ["cpu_seconds"] = 0.5, ["memory_peak_bytes"] = 1024, ["wall_time_ms"] = 12, ["exit_code"] = 0, ["signal"] = null },
+            ["job_hash"] = new string('a', 64),
+            ["output_files"] = new JsonObject { ["out.txt"] = new JsonObject { ["path"] = "out.txt", ["size_bytes"] = 3, ["sha256_hash"] = new string('b', 64) } },
             ["worker_metadata"] = new JsonObject { ["worker_id"] = receipt.WorkerId, ["algorithm"] = "Ed25519", ["receipt"] = receipt.Text, ["signature"] = receipt.Signature },
         };
         var good = Path.Combine(dir, "status.json");
@@ -56,6 +61,14 @@ public sealed class KeyVerbTests : IDisposable
         var (wrongWorker, _, wrongError) = await Server("verify", "--status", good, "--worker-id", other.WorkerId!);
         Assert.Equal(1, wrongWorker);
         Assert.Contains("not by the expected worker", wrongError, StringComparison.Ordinal);
+
+        // A status that reports other than what the receipt signs: a different output file.
+        status["output_files"]!["out.txt"]!["sha256_hash"] = new string('c', 64);
+        var lying = Path.Combine(dir, "lying.json");
+        await File.WriteAllTextAsync(lying, status.ToJsonString());
+        var (lie, _, lieError) = await Server("verify", "--status", lying);
+        Assert.Equal(1, lie);
+        Assert.Contains("the server's output 'out.txt' is not the file the receipt signs", lieError, StringComparison.Ordinal);
 
         status["worker_metadata"]!["receipt"] = receipt.Text.Replace("\"completed\"", "\"failed\"", StringComparison.Ordinal);
         var tampered = Path.Combine(dir, "tampered.json");

@@ -57,6 +57,17 @@ public sealed class EndpointTests
         Assert.True(status.GetProperty("pool_metadata").GetProperty("receipt_verified").GetBoolean());
         Assert.Equal(id, status.GetProperty("job_id").GetString());
 
+        // ?wait holds the answer until the job ended, as on a server: one request, the checked final status.
+        var held = await client.SubmitOkAsync(new Dictionary<string, string> { ["main.py"] = "import time\ntime.sleep(1)\nprint('held')\n" }, """{"entrypoint":"main.py"}""");
+        var heldStatus = await client.Http.GetFromJsonAsync<JsonElement>($"/status/{held}?wait=30");
+        Assert.Equal("completed", heldStatus.GetProperty("status").GetString());
+        Assert.True(heldStatus.GetProperty("pool_metadata").GetProperty("receipt_verified").GetBoolean());
+        using (var badWait = await client.Http.GetAsync($"/status/{held}?wait=61"))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, badWait.StatusCode);
+            Assert.Equal("invalid wait", (await badWait.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString());
+        }
+
         // The alias stream, JSON frames, joined late: buffered output, then done.
         using (var socket = new ClientWebSocket())
         {

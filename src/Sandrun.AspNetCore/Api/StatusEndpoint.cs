@@ -1,17 +1,50 @@
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Hosting;
 using Sandrun.Abstractions;
 using Sandrun.AspNetCore.Contracts;
 using Sandrun.Jobs;
 
 namespace Sandrun.AspNetCore.Api;
 
-/// <summary>GET /status/{id} (SPEC.md §2), field names exact.</summary>
+/// <summary>
+/// GET /status/{id} (SPEC.md §2), field names exact. With <c>?wait=S</c> (see <see cref="SandrunStatusWait"/>) the
+/// answer for an unfinished job waits until it ends or S seconds have passed: a follower (the pool, a script) learns of
+/// the end at once with one request instead of polling.
+/// </summary>
 internal static class StatusEndpoint
 {
-    public static IResult Get(string jobId, JobEngine engine, [FromServices] IResultSigner? signer) =>
-        engine.TryGet(jobId, out var job)
-            ? ApiJson.Ok(For(job, engine.PositionOf(jobId), signer), SandrunJsonContext.Default.StatusResponse)
-            : Downloads.NotFound(jobId);
+    public static async Task<IResult> Get(HttpContext context, string jobId, JobEngine engine, IHostApplicationLifetime lifetime, [FromServices] IResultSigner? signer)
+    {
+        if (!SandrunStatusWait.TryParse(context.Request.Query["wait"].ToString(), out var wait, out var error))
+        {
+            return ApiJson.Error(StatusCodes.Status400BadRequest, "invalid wait", error!);
+        }
+
+        if (!engine.TryGet(jobId, out var job))
+        {
+            return Downloads.NotFound(jobId);
+        }
+
+        if (wait > TimeSpan.Zero && !job.IsFinished)
+        {
+            // A stopping server answers held requests at once: they must not hold up its shutdown.
+            using var held = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
+            try
+            {
+                await job.Completion.WaitAsync(wait, held.Token).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // Still running: answered as it is now.
+            }
+            catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
+            {
+                // The server is stopping: answered as it is now.
+            }
+        }
+
+        return ApiJson.Ok(For(job, engine.PositionOf(jobId), signer), SandrunJsonContext.Default.StatusResponse);
+    }
 
     private static StatusResponse For(Job job, int queuePosition, IResultSigner? signer)
     {

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using System.Text.Json.Nodes;
 using Sandrun.AspNetCore;
 using Sandrun.Pool.Jobs;
@@ -8,16 +9,41 @@ using Sandrun.Pool.Workers;
 namespace Sandrun.Pool.Api;
 
 /// <summary>
-/// GET /status/{id} through the pool: the pool's queue position while queued; the worker's status (asked now) with the
-/// pool's id and <c>pool_metadata</c> while placed; once final, the status whose receipt the pool checked.
+/// GET /status/{id} through the pool: the pool's queue position while queued; while placed, the worker's running status
+/// as the pool's tracker last saw it (it follows every job with a held request, so it learns of the end at once) or,
+/// before the first answer or while the worker queues it, the worker's status asked now; once final, the status whose
+/// receipt the pool checked. <c>?wait=S</c> holds the answer until the job ends, as on a server.
 /// </summary>
 internal static class PoolStatusEndpoint
 {
-    public static async Task<IResult> GetAsync(HttpContext context, string jobId, PoolCoordinator coordinator, WorkerClient workers, SandrunClientAddress clients)
+    public static async Task<IResult> GetAsync(
+        HttpContext context, string jobId, PoolCoordinator coordinator, WorkerClient workers, SandrunClientAddress clients, IHostApplicationLifetime lifetime)
     {
+        if (!SandrunStatusWait.TryParse(context.Request.Query["wait"].ToString(), out var wait, out var error))
+        {
+            return PoolJson.Error(StatusCodes.Status400BadRequest, "invalid wait", error!);
+        }
+
         if (coordinator.Store.Find(jobId) is not { } job)
         {
             return PoolJson.Error(StatusCodes.Status404NotFound, "job not found", $"no job {Short(jobId)}");
+        }
+
+        if (wait > TimeSpan.Zero && job.FinalStatus is null)
+        {
+            using var held = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
+            try
+            {
+                await job.Ended.WaitAsync(wait, held.Token).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // Not ended: answered as it is now.
+            }
+            catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
+            {
+                // The pool is stopping: answered as it is now.
+            }
         }
 
         if (job.FinalStatus is { } final)
@@ -28,6 +54,11 @@ internal static class PoolStatusEndpoint
         if (job.State == PoolJobState.Queued || job.Worker is not { } worker)
         {
             return PoolJson.Text(JsonText.Of(StatusDocuments.Queued(job, coordinator.Store.PositionOf(job))));
+        }
+
+        if (job.RunningStatus is { } running && worker.Usable)
+        {
+            return PoolJson.Text(running);
         }
 
         var answer = await Ask(context, coordinator, workers, job, worker, $"status/{Uri.EscapeDataString(job.WorkerJobId!)}", clients.Resolve(context)).ConfigureAwait(false);

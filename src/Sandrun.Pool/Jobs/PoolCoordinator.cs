@@ -1,10 +1,12 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Sandrun.Pool.Workers;
 using Sandrun.Quotas;
+using Sandrun.Receipts;
 
 namespace Sandrun.Pool.Jobs;
 
@@ -24,6 +26,7 @@ public sealed partial class PoolCoordinator
     private readonly PoolMetrics metrics;
     private readonly ILogger<PoolCoordinator> logger;
     private readonly SemaphoreSlim wake = new(0);
+    private readonly Channel<PoolJob> dispatched = Channel.CreateUnbounded<PoolJob>(new UnboundedChannelOptions { SingleReader = true });
 
     /// <summary>Creates the coordinator.</summary>
     public PoolCoordinator(
@@ -43,6 +46,9 @@ public sealed partial class PoolCoordinator
 
     /// <summary>The pool's state.</summary>
     public IPoolJobStore Store => store;
+
+    /// <summary>Jobs as workers accept them, for <see cref="PoolTracker"/> to follow.</summary>
+    internal ChannelReader<PoolJob> Dispatched => dispatched.Reader;
 
     /// <summary>Takes a submission: placed on a worker now when one has room (its refusal of the job itself is returned), else queued.</summary>
     public async Task<SubmitOutcome> SubmitAsync(string clientAddress, SpooledUpload upload, CancellationToken cancellationToken)
@@ -131,11 +137,23 @@ public sealed partial class PoolCoordinator
         var state = status["status"] is JsonValue s && s.TryGetValue<string>(out var text) ? text : null;
         if (state is not ("completed" or "failed"))
         {
-            return JsonText.Of(StatusDocuments.Rewrite(status, job, receiptVerified: false));
+            var current = JsonText.Of(StatusDocuments.Rewrite(status, job, receiptVerified: false));
+            if (state == "running")
+            {
+                job.Running(current);
+            }
+
+            return current;
         }
 
         var worker = job.Worker!;
-        var verified = ReceiptCheck.Verify(status, worker.WorkerId, job.WorkerJobId!);
+        // Checked against the key listed for this worker, not the key the worker names.
+        bool verified;
+        using (var document = JsonDocument.Parse(status.ToJsonString()))
+        {
+            verified = StatusReceipt.Check(document.RootElement, worker.WorkerId, job.WorkerJobId!).Valid;
+        }
+
         if (!verified)
         {
             status["status"] = "failed";
@@ -214,6 +232,7 @@ public sealed partial class PoolCoordinator
             if (answer.StatusCode == StatusCodes.Status200OK && Accepted(answer.Body) is { } accepted)
             {
                 job.Dispatched(worker, accepted.Id, time.GetUtcNow());
+                dispatched.Writer.TryWrite(job);
                 metrics.Dispatched();
                 return new PlacementResult(PlacementKind.Placed, accepted.Position);
             }

@@ -6,6 +6,7 @@ namespace Sandrun.Pool.Jobs;
 public sealed class PoolJob
 {
     private readonly Lock gate = new();
+    private readonly TaskCompletionSource ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Creates a queued job.</summary>
     public PoolJob(string id, string client, DateTimeOffset submittedAt, SpooledUpload upload)
@@ -49,6 +50,16 @@ public sealed class PoolJob
     /// <summary>Whether the job ended completed (with a verified receipt).</summary>
     public bool Completed { get; private set; }
 
+    /// <summary>
+    /// The <c>/status</c> JSON the pool last saw from the worker while the job ran (rewritten to the pool's id), or null.
+    /// A worker's status of a running job changes only when the job ends, which the pool learns at once (it follows
+    /// each job with a held <c>/status?wait</c> request), so this answers <c>/status</c> without asking the worker.
+    /// </summary>
+    public string? RunningStatus { get; private set; }
+
+    /// <summary>Completes when the job has ended.</summary>
+    public Task Ended => ended.Task;
+
     /// <summary>Records that <paramref name="worker"/> accepted it as <paramref name="workerJobId"/>; the upload is released.</summary>
     internal void Dispatched(PoolWorker worker, string workerJobId, DateTimeOffset at)
     {
@@ -60,6 +71,18 @@ public sealed class PoolJob
             State = PoolJobState.Dispatched;
             Upload?.Dispose();
             Upload = null;
+        }
+    }
+
+    /// <summary>Records the worker's status of the job while it runs.</summary>
+    internal void Running(string status)
+    {
+        lock (gate)
+        {
+            if (State == PoolJobState.Dispatched)
+            {
+                RunningStatus = status;
+            }
         }
     }
 
@@ -77,8 +100,10 @@ public sealed class PoolJob
             FinalStatus = finalStatus;
             Completed = completed;
             EndedAt = at;
+            RunningStatus = null;
             Upload?.Dispose();
             Upload = null;
+            ended.TrySetResult();
             return true;
         }
     }

@@ -51,7 +51,8 @@ public sealed class Browser : IAsyncLifetime
             }
         };
         await page.GotoAsync(new Uri(server.BaseAddress, "/ui/").ToString());
-        await Assertions.Expect(page.GetByLabel("Language")).Not.ToHaveValueAsync("");
+        // The languages come from /runtimes, which waits for the start-up probe of every interpreter: slow on a busy machine.
+        await Assertions.Expect(page.GetByLabel("Language")).Not.ToHaveValueAsync("", new() { Timeout = 60_000 });
         Assert.Empty(failures);
         return page;
     }
