@@ -1,6 +1,4 @@
-using System.Text;
 using Microsoft.Net.Http.Headers;
-using Sandrun.AspNetCore.Contracts;
 using Sandrun.Jobs;
 
 namespace Sandrun.AspNetCore.Api;
@@ -25,13 +23,18 @@ internal static class LogsEndpoint
             return Downloads.NotFound(jobId);
         }
 
-        var (all, stdout, stderr) = job.Log.Snapshot();
-        if (format == "text" || (format.Length == 0 && PrefersText(context.Request)))
+        IEnumerable<LogChunk> output;
+        try
         {
-            return TypedResults.Bytes(all, "text/plain; charset=utf-8");
+            output = job.Log.ReadSoFar();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Deleted since it was looked up.
+            return Downloads.NotFound(jobId);
         }
 
-        return ApiJson.Ok(new LogsResponse(Encoding.UTF8.GetString(stdout), Encoding.UTF8.GetString(stderr), job.Log.Truncated), SandrunJsonContext.Default.LogsResponse);
+        return new StreamedLogs(output, job.Log.Truncated, text: format == "text" || (format.Length == 0 && PrefersText(context.Request)));
     }
 
     /// <summary>Whether <c>Accept</c> names <c>text/plain</c> with a higher quality than any JSON type (wildcards do not count).</summary>

@@ -71,7 +71,7 @@ public sealed class Job
     /// <summary>When it finished.</summary>
     public DateTimeOffset? FinishedAt { get; internal set; }
 
-    /// <summary>Output so far (and live subscriptions).</summary>
+    /// <summary>Output so far (and live subscriptions), off the managed heap; freed when the job is deleted.</summary>
     public JobLog Log { get; } = new();
 
     /// <summary>How the sandboxed run ended; null until it has.</summary>

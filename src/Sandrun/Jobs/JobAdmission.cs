@@ -67,6 +67,7 @@ internal sealed partial class JobAdmission(
         {
             // The same id submitted twice at once: the first keeps it.
             quotas.JobEnded(request.Client);
+            job.Log.Dispose();
             job.Workspace.Dispose();
             throw new InvalidOperationException($"job {jobId} is live already; delete it before submitting it again");
         }

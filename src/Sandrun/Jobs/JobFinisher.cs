@@ -46,10 +46,11 @@ internal sealed partial class JobFinisher(
         job.MarkFinished();
     }
 
-    /// <summary>Deletes a job's data (its workspace) once it has ended and been deleted. Never throws: it may run on a timer.</summary>
+    /// <summary>Deletes a job's data (its output and workspace) once it has ended and been deleted. Never throws: it may run on a timer.</summary>
     public void Discard(Job job)
     {
         job.Lifecycle.Dispose();
+        job.Log.Dispose();
         try
         {
             job.Workspace.Dispose();
