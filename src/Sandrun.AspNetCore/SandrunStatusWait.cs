@@ -34,4 +34,27 @@ public static class SandrunStatusWait
         wait = TimeSpan.FromSeconds(seconds);
         return true;
     }
+
+    /// <summary>
+    /// Holds a request until <paramref name="ended"/> completes or <paramref name="wait"/> has passed; returns at once
+    /// when the host begins to stop (<paramref name="stopping"/>), so held requests never hold up its shutdown. Throws
+    /// only when the client went away (<paramref name="requestAborted"/>).
+    /// </summary>
+    public static async Task HoldAsync(Task ended, TimeSpan wait, CancellationToken requestAborted, CancellationToken stopping)
+    {
+        ArgumentNullException.ThrowIfNull(ended);
+        using var held = CancellationTokenSource.CreateLinkedTokenSource(requestAborted, stopping);
+        try
+        {
+            await ended.WaitAsync(wait, held.Token).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // Not ended yet: answered as it is now.
+        }
+        catch (OperationCanceledException) when (!requestAborted.IsCancellationRequested)
+        {
+            // The host is stopping: answered as it is now.
+        }
+    }
 }

@@ -27,20 +27,7 @@ internal static class StatusEndpoint
 
         if (wait > TimeSpan.Zero && !job.IsFinished)
         {
-            // A stopping server answers held requests at once: they must not hold up its shutdown.
-            using var held = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
-            try
-            {
-                await job.Completion.WaitAsync(wait, held.Token).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
-                // Still running: answered as it is now.
-            }
-            catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
-            {
-                // The server is stopping: answered as it is now.
-            }
+            await SandrunStatusWait.HoldAsync(job.Completion, wait, context.RequestAborted, lifetime.ApplicationStopping).ConfigureAwait(false);
         }
 
         return ApiJson.Ok(For(job, engine.PositionOf(jobId), signer), SandrunJsonContext.Default.StatusResponse);

@@ -31,19 +31,7 @@ internal static class PoolStatusEndpoint
 
         if (wait > TimeSpan.Zero && job.FinalStatus is null)
         {
-            using var held = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
-            try
-            {
-                await job.Ended.WaitAsync(wait, held.Token).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
-                // Not ended: answered as it is now.
-            }
-            catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
-            {
-                // The pool is stopping: answered as it is now.
-            }
+            await SandrunStatusWait.HoldAsync(job.Ended, wait, context.RequestAborted, lifetime.ApplicationStopping).ConfigureAwait(false);
         }
 
         if (job.FinalStatus is { } final)
