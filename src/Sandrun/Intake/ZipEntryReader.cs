@@ -58,11 +58,6 @@ internal static class ZipEntryReader
     private static async Task<FileStream> SpoolAsync(Stream content, CancellationToken cancellationToken)
     {
         var handle = Posix.MemoryFile("sandrun-upload");
-        if (handle.IsInvalid)
-        {
-            throw Posix.Error("memfd_create");
-        }
-
         var spool = new FileStream(handle, FileAccess.ReadWrite);
         try
         {

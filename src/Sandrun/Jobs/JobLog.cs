@@ -58,7 +58,7 @@ public sealed class JobLog : ISandboxOutputSink, IDisposable
                     CloseRun();
                 }
 
-                data ??= Create("sandrun-log");
+                data ??= Posix.MemoryFile("sandrun-log");
                 RandomAccess.Write(data, chunk, dataLength);
             }
             catch (IOException)
@@ -235,7 +235,7 @@ public sealed class JobLog : ISandboxOutputSink, IDisposable
     {
         Span<byte> record = stackalloc byte[RunRecord.MaxSize];
         var size = RunRecord.Encode(openStream, openLength, record);
-        runs ??= Create("sandrun-log-runs");
+        runs ??= Posix.MemoryFile("sandrun-log-runs");
         RandomAccess.Write(runs, record[..size], runsLength);
         runsLength += size;
         openLength = 0;
@@ -245,19 +245,6 @@ public sealed class JobLog : ISandboxOutputSink, IDisposable
     {
         changed?.TrySetResult();
         changed = null;
-    }
-
-    private static SafeFileHandle Create(string name)
-    {
-        var handle = Posix.MemoryFile(name);
-        if (handle.IsInvalid)
-        {
-            var error = Posix.Error("memfd_create");
-            handle.Dispose();
-            throw error;
-        }
-
-        return handle;
     }
 
     /// <summary>A reader of one job's output.</summary>

@@ -70,8 +70,19 @@ internal static partial class Posix
     /// </summary>
     public static nint ReadDirectoryEntries(SafeFileHandle directory, Span<byte> buffer) => GetDents64(directory, buffer, (nuint)buffer.Length);
 
-    /// <summary>An anonymous RAM-backed file (memfd_create(2)); the handle is invalid on failure.</summary>
-    public static SafeFileHandle MemoryFile(string name) => Wrap(MemfdCreate(name, LibC.MFD_CLOEXEC));
+    /// <summary>An anonymous RAM-backed file (memfd_create(2)), close-on-exec; throws <see cref="IOException"/> when none can be made.</summary>
+    public static SafeFileHandle MemoryFile(string name)
+    {
+        var handle = Wrap(MemfdCreate(name, LibC.MFD_CLOEXEC));
+        if (handle.IsInvalid)
+        {
+            var error = Error("memfd_create");
+            handle.Dispose();
+            throw error;
+        }
+
+        return handle;
+    }
 
     [LibraryImport("libc", EntryPoint = "mkdirat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int MkdirAt(SafeFileHandle directory, string name, int mode);
