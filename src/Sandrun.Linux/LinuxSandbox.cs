@@ -285,7 +285,7 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
         try
         {
             using (var runtimeViews = rt.Host.Runtime.Acquire())
-            using (var plan = SandboxPlanCompiler.Compile(rt.Table, options, spec, executable, BuildEnvironment(spec, egress), fds.ForChild(rt.InitFd, rt.ServerPidfd, workspaceTree), rt.Features, runtimeViews.Entries, rt.Seccomp)
+            using (var plan = SandboxPlanCompiler.Compile(rt.Table, options, spec, executable, BuildEnvironment(spec, egress), fds.ForChild(rt.InitFd, rt.ServerPidfd, workspaceTree, cgroup.TaskFds), rt.Features, runtimeViews.Entries, rt.Seccomp)
                        .Build(CloneArgsFor(rt, cgroup, egress is not null), rt.Features.UseClone3, egress?.Fd ?? netns?.Fd ?? -1, egress?.HostFd ?? rt.Netns?.HostFd ?? -1, fds.ErrWrite, owner))
             {
                 child = Spawner.Clone(plan);
@@ -297,7 +297,6 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
                 {
                     fds.CloseChildEnds();
                     identity.WriteMaps(child.Pid, Mounts.MountPlan.JobUid);
-                    cgroup.Attach(child.Pid);
                     outcome = Spawner.Release(plan, child, fds.SyncWrite, fds.ErrRead, options.SetupTimeout, spec.StartGate is null ? null : () => slot.Take(cancellationToken));
                 }
                 catch
