@@ -249,11 +249,6 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
         }
 
         LogReady(logger, cgroups.Description, pooled ? "pooled-per-job-netns" : "clone-per-job-netns", seccomp.Length);
-        foreach (var advice in Capabilities.Advice)
-        {
-            LogAdvice(logger, advice);
-        }
-
         return rt;
     }
 
@@ -488,9 +483,6 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sandbox ready: cgroup {Cgroup}, network {Network}, seccomp filter of {Instructions} instructions")]
     private static partial void LogReady(ILogger logger, string cgroup, string network, int instructions);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Sandbox tuning advice: {Advice}")]
-    private static partial void LogAdvice(ILogger logger, string advice);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Cleanup after a job failed (cgroup or fd left behind)")]
     private static partial void LogCleanupFailure(ILogger logger, Exception exception);
