@@ -14,6 +14,7 @@ namespace Sandrun.Benchmarks;
 internal static class ExecuteLatency
 {
     private const string Code = "print(6*7)";
+    private static readonly byte[] Request = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string> { ["language"] = "python", ["code"] = Code });
 
     /// <summary>The jobs' own <c>wall_time_ms</c> (exec to exit in the sandbox), to tell the program's time from the service's.</summary>
     private static readonly List<double> JobWall = [];
@@ -32,6 +33,9 @@ internal static class ExecuteLatency
             RunPython();
         }
 
+        // The server records a request's duration as it ends, which may be after its client has the answer: let the
+        // warm-up's last one land before recording, and the measured calls' last one before reading.
+        await Task.Delay(100);
         JobWall.Clear();
         phases.Recording = true;
         var (gen0, allocated) = (GC.CollectionCount(0), GC.GetTotalAllocatedBytes());
@@ -44,7 +48,6 @@ internal static class ExecuteLatency
             {
                 viaExecute.Add(await Samples.TimeAsync(() => ExecuteAsync(http)));
                 direct.Add(Time(RunPython));
-                
             }
             else
             {
@@ -53,6 +56,7 @@ internal static class ExecuteLatency
             }
         }
 
+        await Task.Delay(100);
         phases.Recording = false;
         (gen0, allocated) = (GC.CollectionCount(0) - gen0, GC.GetTotalAllocatedBytes() - allocated);
         Console.WriteLine($"# {calls} sequential POST /execute of '{Code}' vs python3 -c, interleaved, {Environment.ProcessorCount} CPUs");
@@ -64,6 +68,17 @@ internal static class ExecuteLatency
             $"overhead (difference): p50 {Samples.Percentile(viaExecute, 0.5) - Samples.Percentile(direct, 0.5):F2} ms, p99 {Samples.Percentile(viaExecute, 0.99) - Samples.Percentile(direct, 0.99):F2} ms; p50 ratio {Samples.Percentile(viaExecute, 0.5) / Samples.Percentile(direct, 0.5):F2}"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"managed allocations (server and harness): {allocated / 1024.0 / calls:F0} KiB per /execute and python3 pair, {gen0} gen0 collections"));
+        // Calls are sequential: the n-th sample of each series belongs to the n-th call, so differences pair up exactly.
+        var server = phases.Values("HTTP POST /execute");
+        var spawn = phases.Values("engine spawn");
+        var run = phases.Values("engine run");
+        if (server.Count == calls && spawn.Count == calls && run.Count == calls)
+        {
+            Console.WriteLine("per call, paired (ms)                  p50      p90      p99");
+            Console.WriteLine($"  client − server's request time  {Samples.Percentiles([.. viaExecute.Select((c, n) => c - server[n])])}   (HttpClient, loopback, Kestrel outside the request)");
+            Console.WriteLine($"  request − spawn − run           {Samples.Percentiles([.. server.Select((r, n) => r - spawn[n] - run[n])])}   (the service's own time but the sandbox's start)");
+        }
+
         Console.WriteLine("server-side timings of the measured calls (ms; engine phases per job, requests by route):");
         foreach (var line in phases.Report())
         {
@@ -90,7 +105,9 @@ internal static class ExecuteLatency
 
     private static async Task ExecuteAsync(HttpClient http)
     {
-        using var response = await http.PostAsJsonAsync("/execute", new Dictionary<string, string> { ["language"] = "python", ["code"] = Code });
+        // With its Content-Length, as curl and Piston's client send it (PostAsJsonAsync would send it chunked).
+        using var content = new ByteArrayContent(Request) { Headers = { ContentType = new("application/json") } };
+        using var response = await http.PostAsync("/execute", content);
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
         if (!response.IsSuccessStatusCode || body.GetProperty("stdout").GetString() != "42\n")
         {
