@@ -24,7 +24,8 @@ public interface ISandbox
 
     /// <summary>
     /// Whether <see cref="RunAsync"/> honours <see cref="SandboxSpec.StartGate"/> (sets the sandbox up first, starts
-    /// the program only while it holds a slot); a caller that overlaps runs relies on it to bound running programs.
+    /// the program only while it holds a slot, and calls <see cref="SandboxSpec.OnStart"/> once it does); a caller that
+    /// overlaps runs relies on it to bound running programs.
     /// </summary>
     bool HonoursStartGate => false;
 }

@@ -18,7 +18,7 @@ public sealed record SandboxResult(FailureReason FailureReason, int? ExitCode, i
     /// <summary>True when an output stream hit its cap and was cut.</summary>
     public bool OutputTruncated { get; init; }
 
-    /// <summary>Time from the spawn request until the program was exec'd (sandbox setup cost).</summary>
+    /// <summary>Time from the spawn request until the program was exec'd (sandbox setup cost), without any wait for a <see cref="SandboxSpec.StartGate"/> slot.</summary>
     public TimeSpan SpawnLatency { get; init; }
 
     /// <summary>Human-readable detail for setup errors.</summary>

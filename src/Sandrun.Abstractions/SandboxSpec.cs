@@ -43,6 +43,13 @@ public sealed record SandboxSpec(IReadOnlyList<string> Argv, string WorkspaceDir
     /// run is gone. Null: the program starts as soon as its sandbox is ready.
     /// </summary>
     public SemaphoreSlim? StartGate { get; init; }
+
+    /// <summary>
+    /// Called once, on the run's own thread, when a run with a <see cref="StartGate"/> has taken its slot, just before
+    /// its program is let go (its wall time starts after). Not called for a run without a gate, nor for one that ends
+    /// before it holds a slot. Lets the caller tell a job that waits from one that runs. Must return quickly and not throw.
+    /// </summary>
+    public Action? OnStart { get; init; }
 }
 
 /// <summary>A host directory exposed read-only inside the sandbox.</summary>

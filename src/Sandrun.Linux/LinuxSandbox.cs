@@ -276,6 +276,7 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
         using var netns = egress is not null ? null : rt.Netns?.Take();
         using var mounts = new MountNamespaceHold();
         using var slot = new StartSlot(spec.StartGate);
+        var waitedForSlot = TimeSpan.Zero;
         var workspaceTree = OpenWorkspaceTree(spec.WorkspaceDirectory);
         try
         {
@@ -292,7 +293,13 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
                 {
                     fds.CloseChildEnds();
                     identity.WriteMaps(child.Pid, Mounts.MountPlan.JobUid);
-                    outcome = Spawner.Release(plan, child, fds.SyncWrite, fds.ErrRead, options.SetupTimeout, spec.StartGate is null ? null : () => slot.Take(cancellationToken));
+                    outcome = Spawner.Release(plan, child, fds.SyncWrite, fds.ErrRead, options.SetupTimeout, spec.StartGate is null ? null : () =>
+                    {
+                        var waiting = Stopwatch.GetTimestamp();
+                        slot.Take(cancellationToken);
+                        waitedForSlot = Stopwatch.GetElapsedTime(waiting);
+                        spec.OnStart?.Invoke();
+                    });
                 }
                 catch
                 {
@@ -322,7 +329,7 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
             Libc.CloseQuietly(ref workspaceTree);
         }
 
-        var spawnLatency = Stopwatch.GetElapsedTime(requested);
+        var spawnLatency = Stopwatch.GetElapsedTime(requested) - waitedForSlot;
         var reaped = false;
         SandboxResult result;
         try

@@ -32,7 +32,7 @@ public sealed class SandrunMetrics : IDisposable
         spawnLatency = meter.CreateHistogram<double>("sandrun.sandbox.spawn_latency", "ms", "Sandbox setup time until exec");
         duration = meter.CreateHistogram<double>("sandrun.jobs.duration", "ms", "Time a worker spent on a job");
         phase = meter.CreateHistogram<double>("sandrun.jobs.phase_duration", "ms",
-            "Time of one phase of a job: workspace, intake, queue, sandbox (spawn to result), spawn, run, collect, finish");
+            "Time of one phase of a job: workspace, intake, queue (until its program may start), sandbox (its start to the result), spawn, run, collect, finish");
     }
 
     /// <summary>Registers the queue-length and running-jobs gauges.</summary>

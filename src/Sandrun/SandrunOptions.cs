@@ -8,11 +8,12 @@ public sealed class SandrunOptions
 
     /// <summary>
     /// Whether each worker sets the next job's sandbox up while its current program runs (with a sandbox that honours
-    /// <see cref="Abstractions.SandboxSpec.StartGate"/>; still at most <see cref="Workers"/> programs at once). Off by
-    /// default: a prepared job leaves the queue early (its status is <c>running</c> and the queue holds
-    /// <see cref="QueueCapacity"/> jobs beyond it), which changes the queue positions clients see.
+    /// <see cref="Abstractions.SandboxSpec.StartGate"/>; still at most <see cref="Workers"/> programs at once, and at
+    /// most <see cref="Workers"/> jobs set up ahead). On by default. Clients see no difference: a job set up ahead stays
+    /// <c>queued</c> in its place, counted by <see cref="QueueCapacity"/>, until its program may start; its start
+    /// time and wall timeout begin then.
     /// </summary>
-    public bool OverlapSetup { get; set; }
+    public bool OverlapSetup { get; set; } = true;
 
     /// <summary>Jobs that may wait in the queue before submissions get 503.</summary>
     public int QueueCapacity { get; set; } = 1000;

@@ -9,13 +9,18 @@ internal sealed class StartSlot(SemaphoreSlim? gate) : IDisposable
 {
     private bool held;
 
-    /// <summary>Waits for a free slot; throws <see cref="OperationCanceledException"/> when the run is cancelled first.</summary>
+    /// <summary>
+    /// Waits for a free slot; throws <see cref="OperationCanceledException"/> when the run is cancelled first, or by the
+    /// time it gets one (a slot freed by a run cancelled together with this one, at shutdown, may reach it first: a
+    /// cancelled run must not start its program). A slot taken that way goes back on <see cref="Dispose"/>.
+    /// </summary>
     public void Take(CancellationToken cancellationToken)
     {
         if (gate is not null && !held)
         {
             gate.Wait(cancellationToken);
             held = true;
+            cancellationToken.ThrowIfCancellationRequested();
         }
     }
 

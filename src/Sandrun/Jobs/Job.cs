@@ -7,7 +7,7 @@ namespace Sandrun.Jobs;
 /// <summary>Lifecycle state of a job (SPEC.md <c>status</c>).</summary>
 public enum JobStatus
 {
-    /// <summary>Waiting for a worker.</summary>
+    /// <summary>Waiting for a worker (or, set up ahead, for the program before it to end).</summary>
     Queued,
 
     /// <summary>Running in a sandbox.</summary>
@@ -62,7 +62,7 @@ public sealed class Job
         internal set => status = value;
     }
 
-    /// <summary>When a worker started it.</summary>
+    /// <summary>When it started: its program could start and it left the queue (a job set up ahead waits queued until then).</summary>
     public DateTimeOffset? StartedAt { get; internal set; }
 
     /// <summary>Whether it has finished (completed or failed): result, outputs and receipt are final.</summary>

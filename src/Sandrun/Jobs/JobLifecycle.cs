@@ -6,7 +6,7 @@ internal enum JobPhase
     /// <summary>Admitted, not yet taken by a worker.</summary>
     Waiting,
 
-    /// <summary>A worker holds it.</summary>
+    /// <summary>A worker holds it: sets its sandbox up (its status still queued) or runs it.</summary>
     Running,
 
     /// <summary>The finisher has ended it.</summary>

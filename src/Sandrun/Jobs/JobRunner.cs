@@ -15,6 +15,11 @@ namespace Sandrun.Jobs;
 /// start slots: the next job's sandbox is set up while the current program runs, and at most N programs run at once) — the install step when the manifest has requirements,
 /// then the program in the sandbox — collect their outputs, and hand how each run ended to the finisher. A run stops
 /// when its job is deleted or the server stops.
+/// A taken job starts (leaves the queue, shows <c>running</c>, gets its start time) only when its program may start:
+/// at once without overlap, when its run takes a start slot with it. Until then it stays <c>queued</c> in its place,
+/// so positions and the queue's capacity are those clients would see without overlap; at most N jobs wait prepared
+/// (2N loops, N of them holding slots). A job whose run ends before it got a slot ends as it would have from the
+/// queue when deleted or stopped, and starts and fails at once when its sandbox could not be set up.
 /// </summary>
 internal sealed partial class JobRunner : BackgroundService
 {
@@ -74,33 +79,39 @@ internal sealed partial class JobRunner : BackgroundService
             string id;
             try
             {
-                id = await queue.DequeueAsync(stoppingToken).ConfigureAwait(false);
+                id = await queue.TakeAsync(stoppingToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
                 return;
             }
 
-            // A job deleted while it waited has been ended by its deleter.
+            // A job deleted while it waited has been ended (and removed from the queue) by its deleter.
             if (store.TryGet(id, out var job) && job.Lifecycle.TryStart())
             {
                 await RunAsync(job, stoppingToken).ConfigureAwait(false);
+            }
+            else
+            {
+                queue.Remove(id);
             }
         }
     }
 
     private async Task RunAsync(Job job, CancellationToken stoppingToken)
     {
-        Interlocked.Increment(ref running);
-        job.StartedAt = time.GetUtcNow();
-        metrics.Phase("queue", job.StartedAt.Value - job.SubmittedAt);
-        job.Status = JobStatus.Running;
+        var start = new JobStart(job, Start);
+        if (startGate is null)
+        {
+            start.Now();
+        }
+
         JobOutcome? outcome;
         using (var stop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, job.Lifecycle.Deleted))
         {
             try
             {
-                outcome = await RunInSandboxAsync(job, stop.Token).ConfigureAwait(false);
+                outcome = await RunInSandboxAsync(job, start, stop.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -115,13 +126,41 @@ internal sealed partial class JobRunner : BackgroundService
             }
         }
 
-        Interlocked.Decrement(ref running);
+        if (outcome is not null)
+        {
+            // Its run ended before it had a start slot (the sandbox could not be set up): it starts and fails now.
+            start.Now();
+        }
+
+        if (start.Happened)
+        {
+            Interlocked.Decrement(ref running);
+        }
+        else
+        {
+            // Deleted or stopped while it waited prepared: it leaves the queue as a job deleted before it was taken.
+            queue.Remove(job.Id);
+        }
+
         var finishing = Stopwatch.GetTimestamp();
         finisher.Finish(job, outcome);
         metrics.Phase("finish", Stopwatch.GetElapsedTime(finishing));
     }
 
-    private async Task<JobOutcome> RunInSandboxAsync(Job job, CancellationToken cancellationToken)
+    /// <summary>
+    /// The job's program may start: it gets its start time and status first, then leaves the queue, so that a reader
+    /// who finds it out of the queue finds it running. Runs once per job, on the thread that took its start slot.
+    /// </summary>
+    private void Start(Job job)
+    {
+        Interlocked.Increment(ref running);
+        job.StartedAt = time.GetUtcNow();
+        metrics.Phase("queue", job.StartedAt.Value - job.SubmittedAt);
+        job.Status = JobStatus.Running;
+        queue.Remove(job.Id);
+    }
+
+    private async Task<JobOutcome> RunInSandboxAsync(Job job, JobStart start, CancellationToken cancellationToken)
     {
         var limits = JobSandboxSpec.Limits(job, options.Limits);
         var meter = new CpuMeter(quotas, job.Client);
@@ -130,9 +169,11 @@ internal sealed partial class JobRunner : BackgroundService
         var started = Stopwatch.GetTimestamp();
         try
         {
-            result = await InstallRequirementsAsync(job, limits, cancellationToken).ConfigureAwait(false)
-                ?? await sandbox.RunAsync(JobSandboxSpec.For(job, limits, environment, meter.Report) with { StartGate = startGate }, job.Log, cancellationToken).ConfigureAwait(false);
-            metrics.Phase("sandbox", Stopwatch.GetElapsedTime(started));
+            result = await InstallRequirementsAsync(job, limits, start, cancellationToken).ConfigureAwait(false)
+                ?? await sandbox.RunAsync(JobSandboxSpec.For(job, limits, environment, meter.Report) with { StartGate = startGate, OnStart = start.Now }, job.Log, cancellationToken).ConfigureAwait(false);
+
+            // From the job's start: a prepared job's setup before its start slot overlapped the program ahead of it.
+            metrics.Phase("sandbox", Stopwatch.GetElapsedTime(Math.Max(started, start.At)));
         }
         catch (SandboxUnavailableException e)
         {
@@ -161,7 +202,7 @@ internal sealed partial class JobRunner : BackgroundService
     }
 
     /// <summary>Runs the install step when the manifest has requirements; returns its result only when it failed.</summary>
-    private async Task<SandboxResult?> InstallRequirementsAsync(Job job, SandboxLimits limits, CancellationToken cancellationToken)
+    private async Task<SandboxResult?> InstallRequirementsAsync(Job job, SandboxLimits limits, JobStart start, CancellationToken cancellationToken)
     {
         if (RequirementsStep.Spec(job.Manifest, options.Requirements, registries, job.Workspace.Path, limits) is not { } install)
         {
@@ -170,7 +211,7 @@ internal sealed partial class JobRunner : BackgroundService
 
         job.Log.OnOutput(SandboxStream.Stderr, Encoding.UTF8.GetBytes($"[sandrun] installing {job.Manifest.Requirements}\n"));
         var meter = new CpuMeter(quotas, job.Client);
-        var result = await sandbox.RunAsync(install with { CpuProgress = meter.Report, StartGate = startGate }, job.Log, cancellationToken).ConfigureAwait(false);
+        var result = await sandbox.RunAsync(install with { CpuProgress = meter.Report, StartGate = startGate, OnStart = start.Now }, job.Log, cancellationToken).ConfigureAwait(false);
         meter.Report(result.CpuTime);
         if (result.Succeeded)
         {

@@ -3,7 +3,10 @@ using Sandrun.Abstractions;
 
 namespace Sandrun.Queue;
 
-/// <summary>A bounded in-memory FIFO with 1-based positions (SPEC.md <c>queue_position</c>).</summary>
+/// <summary>
+/// A bounded in-memory FIFO with 1-based positions (SPEC.md <c>queue_position</c>). Taken jobs are always its oldest
+/// (taking picks the oldest untaken one, and removal keeps the order), so they form a prefix of the list.
+/// </summary>
 public sealed class InMemoryJobQueue : IJobQueue
 {
     private readonly Lock gate = new();
@@ -11,6 +14,7 @@ public sealed class InMemoryJobQueue : IJobQueue
     private readonly Dictionary<string, LinkedListNode<string>> nodes = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim available = new(0);
     private readonly int capacity;
+    private int taken;
 
     /// <summary>Creates the queue with <see cref="SandrunOptions.QueueCapacity"/>.</summary>
     public InMemoryJobQueue(IOptions<SandrunOptions> options)
@@ -51,18 +55,24 @@ public sealed class InMemoryJobQueue : IJobQueue
     }
 
     /// <inheritdoc />
-    public async ValueTask<string> DequeueAsync(CancellationToken cancellationToken = default)
+    public async ValueTask<string> TakeAsync(CancellationToken cancellationToken = default)
     {
         while (true)
         {
+            // One release per enqueued job; a job removed before anyone took it leaves a release with nothing behind it.
             await available.WaitAsync(cancellationToken).ConfigureAwait(false);
             lock (gate)
             {
-                if (order.First is { } first)
+                var next = order.First;
+                for (var i = 0; i < taken && next is not null; i++)
                 {
-                    order.RemoveFirst();
-                    nodes.Remove(first.Value);
-                    return first.Value;
+                    next = next.Next;
+                }
+
+                if (next is not null)
+                {
+                    taken++;
+                    return next.Value;
                 }
             }
         }
@@ -76,6 +86,11 @@ public sealed class InMemoryJobQueue : IJobQueue
             if (!nodes.Remove(jobId, out var node))
             {
                 return false;
+            }
+
+            if (IsTaken(node))
+            {
+                taken--;
             }
 
             order.Remove(node);
@@ -102,5 +117,19 @@ public sealed class InMemoryJobQueue : IJobQueue
             return position;
         }
     }
-}
 
+    /// <summary>Whether <paramref name="node"/> lies in the taken prefix; called under the lock.</summary>
+    private bool IsTaken(LinkedListNode<string> node)
+    {
+        var n = order.First;
+        for (var i = 0; i < taken; i++, n = n!.Next)
+        {
+            if (n == node)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}

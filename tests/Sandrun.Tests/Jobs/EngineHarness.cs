@@ -92,10 +92,14 @@ internal sealed class EngineHarness : IAsyncDisposable
         return harness;
     }
 
-    /// <summary>Starts an engine on a <see cref="HeldSandbox"/> (<see cref="Held"/>), whose runs end when the test says.</summary>
-    public static async Task<EngineHarness> StartHeldAsync(Action<SandrunOptions>? configure = null, TimeProvider? time = null, IResultSigner? signer = null)
+    /// <summary>
+    /// Starts an engine on a <see cref="HeldSandbox"/> (<see cref="Held"/>), whose runs end when the test says; with
+    /// <paramref name="honoursStartGate"/> the engine overlaps setup (its default), so the next job is set up ahead.
+    /// </summary>
+    public static async Task<EngineHarness> StartHeldAsync(Action<SandrunOptions>? configure = null, TimeProvider? time = null, IResultSigner? signer = null,
+        bool honoursStartGate = false)
     {
-        var sandbox = new HeldSandbox();
+        var sandbox = new HeldSandbox(honoursStartGate);
         var harness = await StartAsync(sandbox, configure, time, signer);
         harness.held = sandbox;
         return harness;
