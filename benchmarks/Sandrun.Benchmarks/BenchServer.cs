@@ -11,13 +11,13 @@ using Sandrun.Linux;
 namespace Sandrun.Benchmarks;
 
 /// <summary>
-/// The server the HTTP harnesses measure: Kestrel on 127.0.0.1, one worker per CPU unless told, no rate limits; with
-/// a signer, receipts are signed as a worker with a key signs them.
+/// The server the HTTP harnesses measure: Kestrel on 127.0.0.1, one worker per CPU unless told, no rate limits,
+/// OverlapSetup as the server's default unless told; with a signer, receipts are signed as a worker with a key signs them.
 /// </summary>
 internal static class BenchServer
 {
     public static async Task<(WebApplication App, Uri Address)> StartAsync(string stateDirectory, bool mcp, int? workers = null, IResultSigner? signer = null,
-        bool overlapSetup = false)
+        bool? overlapSetup = null)
     {
         var builder = WebApplication.CreateBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -26,7 +26,7 @@ internal static class BenchServer
         {
             o.Workers = workers ?? Environment.ProcessorCount;
             o.RateLimits.Enabled = false;
-            o.OverlapSetup = overlapSetup;
+            o.OverlapSetup = overlapSetup ?? o.OverlapSetup;
         });
         builder.Services.AddLinuxSandbox(o => o.StateDirectory = stateDirectory);
         builder.Services.AddSandrunApi();
