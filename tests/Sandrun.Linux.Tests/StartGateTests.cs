@@ -4,7 +4,8 @@ namespace Sandrun.Linux.Tests;
 
 /// <summary>
 /// SandboxSpec.StartGate: a run sets its sandbox up without a slot, but its program starts only once it holds one, and
-/// gives the slot back once the program is gone; a run cancelled while it waits ends without running anything.
+/// gives the slot back once the program is gone; OnStart tells the caller when it took its slot. A run cancelled while it
+/// waits ends without running anything.
 /// </summary>
 [Collection("sandbox")]
 public sealed class StartGateTests(SandboxFixture f)
@@ -18,11 +19,13 @@ public sealed class StartGateTests(SandboxFixture f)
         using var gate = new SemaphoreSlim(0);
         using var workspace = f.NewWorkspace();
         var sink = new CollectingSink();
-        var run = f.Sandbox.RunAsync(new SandboxSpec(Marker, workspace.Path, SandboxFixture.Limits) { StartGate = gate }, sink);
+        var started = 0;
+        var run = f.Sandbox.RunAsync(new SandboxSpec(Marker, workspace.Path, SandboxFixture.Limits) { StartGate = gate, OnStart = () => Interlocked.Increment(ref started) }, sink);
 
         // No slot: the sandbox may be set up, but nothing of the program has run.
         await Task.Delay(TimeSpan.FromSeconds(1));
         Assert.False(run.IsCompleted);
+        Assert.Equal(0, Volatile.Read(ref started));
         Assert.False(File.Exists(Path.Combine(workspace.Path, "started")));
         Assert.Equal(string.Empty, sink.Stdout);
 
@@ -32,6 +35,7 @@ public sealed class StartGateTests(SandboxFixture f)
         Assert.Equal("ran\n", sink.Stdout);
         Assert.True(File.Exists(Path.Combine(workspace.Path, "started")));
         Assert.Equal(1, gate.CurrentCount);
+        Assert.Equal(1, Volatile.Read(ref started));
     }
 
     [Fact]
@@ -41,7 +45,8 @@ public sealed class StartGateTests(SandboxFixture f)
         using var workspace = f.NewWorkspace();
         using var cancel = new CancellationTokenSource();
         var sink = new CollectingSink();
-        var run = f.Sandbox.RunAsync(new SandboxSpec(Marker, workspace.Path, SandboxFixture.Limits) { StartGate = gate }, sink, cancel.Token);
+        var started = 0;
+        var run = f.Sandbox.RunAsync(new SandboxSpec(Marker, workspace.Path, SandboxFixture.Limits) { StartGate = gate, OnStart = () => Interlocked.Increment(ref started) }, sink, cancel.Token);
 
         await Task.Delay(TimeSpan.FromSeconds(1));
         await cancel.CancelAsync();
@@ -49,6 +54,7 @@ public sealed class StartGateTests(SandboxFixture f)
         Assert.False(File.Exists(Path.Combine(workspace.Path, "started")));
         Assert.Equal(string.Empty, sink.Stdout);
         Assert.Equal(0, gate.CurrentCount);
+        Assert.Equal(0, Volatile.Read(ref started));
 
         // The workspace is free again, and a run with a slot works.
         gate.Release();
