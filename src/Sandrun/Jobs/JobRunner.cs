@@ -135,6 +135,7 @@ internal sealed partial class JobRunner : BackgroundService
         if (start.Happened)
         {
             Interlocked.Decrement(ref running);
+            metrics.Phase("queue", job.StartedAt!.Value - job.SubmittedAt);
         }
         else
         {
@@ -149,13 +150,13 @@ internal sealed partial class JobRunner : BackgroundService
 
     /// <summary>
     /// The job's program may start: it gets its start time and status first, then leaves the queue, so that a reader
-    /// who finds it out of the queue finds it running. Runs once per job, on the thread that took its start slot.
+    /// who finds it out of the queue finds it running. Runs once per job, on the thread that took its start slot, just
+    /// before its program is let go: nothing more.
     /// </summary>
     private void Start(Job job)
     {
         Interlocked.Increment(ref running);
         job.StartedAt = time.GetUtcNow();
-        metrics.Phase("queue", job.StartedAt.Value - job.SubmittedAt);
         job.Status = JobStatus.Running;
         queue.Remove(job.Id);
     }
