@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Cors.Infrastructure;
 using Sandrun.AspNetCore;
 using Sandrun.AspNetCore.Contracts;
 using Sandrun.AspNetCore.Ui;
@@ -18,7 +19,15 @@ internal static class ServerApp
 
         // 30 s pings keep a silent job's log stream alive through proxies that close idle connections (a pool, SPEC.md §7).
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
-        app.UseCors();
+        // UseCors() with its policy provider bound here: UseMiddleware binds a service parameter of Invoke by compiling an
+        // expression tree at startup, which (with minimal-API lambdas, now generated at compile time) loaded
+        // System.Linq.Expressions into an idle server (~2.5 MiB RSS).
+        app.Use(next =>
+        {
+            var cors = new CorsMiddleware(next, app.Services.GetRequiredService<ICorsService>(), app.Services.GetRequiredService<ILoggerFactory>());
+            var policies = app.Services.GetRequiredService<ICorsPolicyProvider>();
+            return context => cors.Invoke(context, policies);
+        });
 
         // A browser opening the server gets the UI; API clients asking for / keep getting the JSON service information.
         app.Use((context, next) =>
