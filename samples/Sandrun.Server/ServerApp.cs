@@ -41,10 +41,12 @@ internal static class ServerApp
         app.MapOpenApi();
 
         // This app is all Sandrun, so its unknown paths get SPEC.md's JSON 404 (MapSandrun("") leaves an app's 404s alone).
-        app.MapFallback("{**path}", (HttpContext context) => TypedResults.Json(
+        // A RequestDelegate, which the request delegate generator leaves alone: its MapFallback drops the fallback's last
+        // place in route order, and this catch-all then took GET / from Sandrun's service information.
+        app.MapFallback("{**path}", context => TypedResults.Json(
             new ErrorResponse("not found", $"no endpoint {context.Request.Method} {context.Request.Path}"),
             SandrunJsonContext.Default.ErrorResponse,
-            statusCode: StatusCodes.Status404NotFound));
+            statusCode: StatusCodes.Status404NotFound).ExecuteAsync(context));
         return app;
     }
 }
