@@ -38,7 +38,7 @@ public class CompileBenchmarks
     public void CompileAndLayOutSpawnPlan()
     {
         using var runtime = host.Runtime.Acquire();
-        var builder = SandboxPlanCompiler.Compile(SyscallTable.X86_64, options, spec, "/bin/true", ["PATH=/usr/bin"], new ChildFds(10, 11, 12, 13, 14, 15, 16, 17, 18), features, runtime.Entries, seccomp);
+        var builder = SandboxPlanCompiler.Compile(SyscallTable.X86_64, options, spec, "/bin/true", ["PATH=/usr/bin"], new ChildFds(10, 11, 12, 13, 14, 15, 16, 17, 18, [19, 20, 21]), features, runtime.Entries, seccomp);
         using var plan = builder.Build(default, true, -1, -1, 13);
     }
 }

@@ -8,7 +8,8 @@ namespace Sandrun.Benchmarks;
 /// Throughput of trivial <c>python3</c> jobs end to end through HTTP against the fork/exec floor, in one run: the same
 /// <c>python3 -c</c> run by <c>xargs -P WORKERS</c> (a minimal launcher) against CLIENTS external clients (another
 /// process, <see cref="HttpLoadClient"/>) that submit and wait on each job's WebSocket for <c>[DONE]</c>, with WORKERS
-/// workers, rate limits off and signed receipts; rounds alternate which goes first. Also /status latency under that
+/// workers, rate limits off, signed receipts and otherwise the default configuration (<c>--overlap-setup 1</c> turns
+/// <c>Sandrun:OverlapSetup</c> on); rounds alternate which goes first. Also /status latency under that
 /// load (a side poller in the client process) and the idle server's RSS.
 /// </summary>
 internal static class HttpThroughput
@@ -23,7 +24,8 @@ internal static class HttpThroughput
         var workers = Option(args, "--workers", 2);
         using var signer = Receipts.Ed25519Signer.Generate();
         using var phases = new PhaseTimes();
-        var overlap = Option(args, "--overlap-setup", 1) == 1;
+        // The server's default configuration unless asked otherwise (Sandrun:OverlapSetup is off by default).
+        var overlap = Option(args, "--overlap-setup", 0) == 1;
         var (app, address) = await BenchServer.StartAsync("/run/sandrun-bench-http", mcp: false, workers, signer, overlap);
         await using var disposeApp = app;
 

@@ -41,6 +41,15 @@ internal sealed class PhaseTimes : IDisposable
         }
     }
 
+    /// <summary>The samples of one line of <see cref="Report"/> (e.g. <c>engine spawn</c>), in the order they were recorded.</summary>
+    public List<double> Values(string name)
+    {
+        lock (gate)
+        {
+            return samples.TryGetValue(name, out var list) ? [.. list] : [];
+        }
+    }
+
     public void Dispose() => listener.Dispose();
 
     private void OnMeasurement(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags, object? state)

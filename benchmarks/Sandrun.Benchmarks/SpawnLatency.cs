@@ -12,7 +12,8 @@ namespace Sandrun.Benchmarks;
 /// Start→exit→reaped latency of /bin/true: Sandrun with full isolation (its fresh per-job network namespace
 /// taken from the pool, and created by the clone), a bare
 /// fork+exec (Process.Start), and bwrap with equivalent isolation — all measured in the same run and
-/// reported as ratios. Variants run in alternating blocks rather than strictly interleaved: a per-job
+/// reported as ratios. Every variant's program runs at the normal scheduling policy (Sandrun drops a realtime one
+/// for its jobs; the baselines are forked with SCHED_RESET_ON_FORK), while every launcher keeps the harness's. Variants run in alternating blocks rather than strictly interleaved: a per-job
 /// netns is torn down asynchronously by the kernel, and that work would otherwise be billed to the next
 /// variant in line.
 /// </summary>
@@ -184,7 +185,8 @@ internal static class SpawnLatency
 
     private static async Task Exec(string program, string[] args)
     {
-        using var process = Process.Start(new ProcessStartInfo(program, args) { UseShellExecute = false })!;
+        // At the normal policy, as Sandrun runs its jobs, whatever policy this harness runs under (chrt -f).
+        using var process = NormalPolicyChildren.Start(() => Process.Start(new ProcessStartInfo(program, args) { UseShellExecute = false })!);
         await process.WaitForExitAsync();
         if (process.ExitCode != 0)
         {

@@ -249,11 +249,6 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
         }
 
         LogReady(logger, cgroups.Description, pooled ? "pooled-per-job-netns" : "clone-per-job-netns", seccomp.Length);
-        foreach (var advice in Capabilities.Advice)
-        {
-            LogAdvice(logger, advice);
-        }
-
         return rt;
     }
 
@@ -285,7 +280,7 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
         try
         {
             using (var runtimeViews = rt.Host.Runtime.Acquire())
-            using (var plan = SandboxPlanCompiler.Compile(rt.Table, options, spec, executable, BuildEnvironment(spec, egress), fds.ForChild(rt.InitFd, rt.ServerPidfd, workspaceTree), rt.Features, runtimeViews.Entries, rt.Seccomp)
+            using (var plan = SandboxPlanCompiler.Compile(rt.Table, options, spec, executable, BuildEnvironment(spec, egress), fds.ForChild(rt.InitFd, rt.ServerPidfd, workspaceTree, cgroup.TaskFds), rt.Features, runtimeViews.Entries, rt.Seccomp)
                        .Build(CloneArgsFor(rt, cgroup, egress is not null), rt.Features.UseClone3, egress?.Fd ?? netns?.Fd ?? -1, egress?.HostFd ?? rt.Netns?.HostFd ?? -1, fds.ErrWrite, owner))
             {
                 child = Spawner.Clone(plan);
@@ -297,7 +292,6 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
                 {
                     fds.CloseChildEnds();
                     identity.WriteMaps(child.Pid, Mounts.MountPlan.JobUid);
-                    cgroup.Attach(child.Pid);
                     outcome = Spawner.Release(plan, child, fds.SyncWrite, fds.ErrRead, options.SetupTimeout, spec.StartGate is null ? null : () => slot.Take(cancellationToken));
                 }
                 catch
@@ -489,9 +483,6 @@ public sealed partial class LinuxSandbox : ISandbox, IDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sandbox ready: cgroup {Cgroup}, network {Network}, seccomp filter of {Instructions} instructions")]
     private static partial void LogReady(ILogger logger, string cgroup, string network, int instructions);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Sandbox tuning advice: {Advice}")]
-    private static partial void LogAdvice(ILogger logger, string advice);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Cleanup after a job failed (cgroup or fd left behind)")]
     private static partial void LogCleanupFailure(ILogger logger, Exception exception);

@@ -60,6 +60,68 @@ public sealed class SeccompCompilerTests
     }
 
     [Fact]
+    public void Every_syscall_number_gets_the_action_its_first_rule_or_the_default_gives()
+    {
+        // The dispatch searches runs of consecutive numbers: a wrong run boundary would hand a number its neighbour's
+        // action, so every number the filter can see is checked against the policy itself, not against a few names.
+        foreach (var (program, table) in new[] { (X64, SyscallTable.X86_64), (Arm64, SyscallTable.Arm64) })
+        {
+            AssertMatchesPolicy(DefaultSeccompPolicy.Policy, program, table);
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(5)]
+    public void Random_policies_compile_to_the_action_of_every_number(int seed)
+    {
+        // Random runs, gaps, adjacent equal actions and a rule at number 0 or at the table's top exercise every
+        // boundary of the segment search.
+        var random = new Random(seed);
+        SeccompAction[] actions = [SeccompAction.Allow, SeccompAction.Fail(1), SeccompAction.Fail(38), SeccompAction.KillProcess];
+        foreach (var table in new[] { SyscallTable.X86_64, SyscallTable.Arm64 })
+        {
+            var rules = table.Names.Where(_ => random.Next(3) > 0).Select(n => new SyscallRule(n, actions[random.Next(actions.Length)])).ToList();
+            var policy = new SeccompPolicy(actions[random.Next(actions.Length)], rules);
+            AssertMatchesPolicy(policy, SeccompCompiler.Compile(policy, table), table);
+        }
+    }
+
+    private static void AssertMatchesPolicy(SeccompPolicy policy, BpfInstruction[] program, SyscallTable table)
+    {
+        var first = new Dictionary<uint, SyscallRule>();
+        foreach (var rule in policy.Rules)
+        {
+            if (table.TryGet(rule.Syscall, out var nr))
+            {
+                first.TryAdd((uint)nr, rule);
+            }
+        }
+
+        var top = first.Keys.DefaultIfEmpty(0u).Max();
+        var numbers = Enumerable.Range(0, (int)top + 64).Select(n => (uint)n).Concat([0x3FFFFFFEu, 0x3FFFFFFFu]);
+        if (!table.HasX32)
+        {
+            numbers = numbers.Concat([0x40000000u, 0x7FFFFFFFu, 0x80000000u, uint.MaxValue]);
+        }
+
+        foreach (var nr in numbers)
+        {
+            if (first.TryGetValue(nr, out var rule) && rule.Conditions.Count > 0)
+            {
+                continue;
+            }
+
+            var expected = first.TryGetValue(nr, out rule) ? rule.Action.ReturnValue : policy.DefaultAction.ReturnValue;
+            var actual = BpfInterpreter.Run(program, nr, table.AuditArch, [0, 0, 0, 0, 0, 0]);
+            Assert.True(expected == actual, $"{table.Name} syscall {nr}: expected {expected:x8}, got {actual:x8}");
+        }
+    }
+
+    [Fact]
     public void Foreign_architectures_and_x32_are_killed()
     {
         const uint i386 = 0x40000003, aarch32 = 0x40000028;

@@ -1,12 +1,15 @@
 using System.Globalization;
 using Sandrun.Abstractions;
+using Sandrun.Linux.Execution;
+using Sandrun.Linux.Native;
 
 namespace Sandrun.Linux.Cgroups;
 
 /// <summary>
 /// cgroup v1: one directory per job in each of the memory, pids and cpuacct hierarchies, below
-/// <c>{controller}/{name}/{server pid}-{instance}/</c>. The parent writes the child's pid into each cgroup.procs
-/// while the child waits on its sync pipe, so no instruction of the job runs outside its cgroups.
+/// <c>{controller}/{name}/{server pid}-{instance}/</c>. The child writes "0" to each <c>tasks</c> file through fds
+/// opened here (<see cref="IJobCgroup.TaskFds"/>) as the first step of its setup, so no instruction of the job runs
+/// outside its cgroups.
 /// </summary>
 internal sealed class CgroupV1Factory : ICgroupFactory
 {
@@ -75,6 +78,7 @@ internal sealed class CgroupV1Factory : ICgroupFactory
             CgroupFiles.Mkdir(job.Memory);
             CgroupFiles.Mkdir(job.Pids);
             CgroupFiles.Mkdir(job.Cpuacct);
+            job.OpenTasks();
             return job;
         }
         catch
@@ -86,6 +90,8 @@ internal sealed class CgroupV1Factory : ICgroupFactory
 
     private sealed class Job(string memory, string pids, string cpuacct, bool hasMemsw) : IJobCgroup
     {
+        private readonly int[] tasks = [-1, -1, -1];
+
         public string Memory { get; } = memory;
 
         public string Pids { get; } = pids;
@@ -93,6 +99,8 @@ internal sealed class CgroupV1Factory : ICgroupFactory
         public string Cpuacct { get; } = cpuacct;
 
         public int CloneIntoFd => -1;
+
+        public IReadOnlyList<int> TaskFds => tasks;
 
         public void Apply(SandboxLimits limits)
         {
@@ -111,12 +119,15 @@ internal sealed class CgroupV1Factory : ICgroupFactory
             CgroupFiles.Write(Path.Combine(Pids, "pids.max"), limits.MaxProcesses.ToString(CultureInfo.InvariantCulture));
         }
 
-        public void Attach(int pid)
+        /// <summary>Opens the <c>tasks</c> files the child joins through; done with the mkdir, off the spawn path when pooled.</summary>
+        public void OpenTasks()
         {
-            var text = pid.ToString(CultureInfo.InvariantCulture);
-            CgroupFiles.Write(Path.Combine(Memory, "cgroup.procs"), text);
-            CgroupFiles.Write(Path.Combine(Pids, "cgroup.procs"), text);
-            CgroupFiles.Write(Path.Combine(Cpuacct, "cgroup.procs"), text);
+            string[] dirs = [Memory, Pids, Cpuacct];
+            for (var i = 0; i < dirs.Length; i++)
+            {
+                var path = Path.Combine(dirs[i], "tasks");
+                tasks[i] = ChildPipes.High(Libc.Open(path, Libc.O_WRONLY | Libc.O_CLOEXEC, 0), $"open {path}");
+            }
         }
 
         public TimeSpan ReadCpu() => TimeSpan.FromTicks(CgroupFiles.ReadLong(Path.Combine(Cpuacct, "cpuacct.usage")) / 100);
@@ -130,6 +141,11 @@ internal sealed class CgroupV1Factory : ICgroupFactory
 
         public void Dispose()
         {
+            for (var i = 0; i < tasks.Length; i++)
+            {
+                Libc.CloseQuietly(ref tasks[i]);
+            }
+
             // pids first: once it is empty, nothing of the job is left anywhere.
             foreach (var dir in new[] { Pids, Memory, Cpuacct })
             {

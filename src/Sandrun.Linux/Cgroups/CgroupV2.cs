@@ -84,6 +84,8 @@ internal sealed class CgroupV2Factory : ICgroupFactory
 
         public int CloneIntoFd => fd;
 
+        public IReadOnlyList<int> TaskFds => [];
+
         public void Apply(SandboxLimits limits)
         {
             CgroupFiles.Write(Path.Combine(dir, "memory.max"), limits.MemoryBytes.ToString(CultureInfo.InvariantCulture));
@@ -102,11 +104,6 @@ internal sealed class CgroupV2Factory : ICgroupFactory
             {
                 throw Libc.Error($"open cgroup {dir}");
             }
-        }
-
-        public void Attach(int pid)
-        {
-            // Born inside the cgroup through CLONE_INTO_CGROUP.
         }
 
         public TimeSpan ReadCpu() => TimeSpan.FromTicks(CgroupFiles.ReadKey(Path.Combine(dir, "cpu.stat"), "usage_usec") * 10);

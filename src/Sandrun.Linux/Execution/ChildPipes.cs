@@ -26,8 +26,8 @@ internal sealed unsafe class ChildPipes : IDisposable
     /// <summary>Where sandrun-init reports the payload's exec failure or wait status.</summary>
     public int StatusRead => statusRead;
 
-    public ChildFds ForChild(int initFd, int serverPidfd, int workspaceTree) =>
-        new(stdin, stdoutWrite, stderrWrite, errWrite, syncRead, statusWrite, initFd, serverPidfd, workspaceTree);
+    public ChildFds ForChild(int initFd, int serverPidfd, int workspaceTree, IReadOnlyList<int> cgroupTasks) =>
+        new(stdin, stdoutWrite, stderrWrite, errWrite, syncRead, statusWrite, initFd, serverPidfd, workspaceTree, cgroupTasks);
 
     public static ChildPipes Create(ReadOnlySpan<byte> stdinBytes)
     {

@@ -34,19 +34,8 @@ public static class CapabilityProbe
             CgroupV1Controllers = File.Exists(Path.Combine(options.CgroupV1Root, "memory", "memory.limit_in_bytes"))
                                   && Directory.Exists(Path.Combine(options.CgroupV1Root, "pids"))
                                   && new[] { "cpuacct", "cpu,cpuacct", "cpuacct,cpu" }.Any(d => File.Exists(Path.Combine(options.CgroupV1Root, d, "cpuacct.usage"))),
-            CgroupFavorDynmods = FavorsDynmods(File.Exists("/proc/self/mountinfo") ? File.ReadLines("/proc/self/mountinfo") : []),
         };
     }
-
-    /// <summary>
-    /// Whether any cgroup hierarchy is mounted with <c>favordynmods</c>. The flag switches the kernel's one global
-    /// cgroup_threadgroup_rwsem, so one mount having it is enough.
-    /// </summary>
-    internal static bool FavorsDynmods(IEnumerable<string> mountinfo) =>
-        mountinfo.Select(line => line.Split(" - ", 2)).Any(parts =>
-            parts.Length == 2
-            && parts[1].Split(' ') is [("cgroup" or "cgroup2"), _, var superOptions, ..]
-            && superOptions.Split(',').Contains("favordynmods"));
 
     /// <summary>CAP_SETPCAP is effective (bit 8 of CapEff) and SECBIT_NO_SETUID_FIXUP_LOCKED (bit 3) is clear.</summary>
     private static bool CanSwitchIdentity(SyscallTable table)

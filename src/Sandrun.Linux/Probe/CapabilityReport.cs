@@ -53,20 +53,6 @@ public sealed record CapabilityReport
     /// <summary>cgroup v1 memory, pids and cpuacct controllers mounted.</summary>
     public required bool CgroupV1Controllers { get; init; }
 
-    /// <summary>A cgroup hierarchy is mounted with <c>favordynmods</c> (cgroup migrations skip an RCU grace period).</summary>
-    public bool CgroupFavorDynmods { get; init; }
-
-    /// <summary>
-    /// Host settings that cost speed, not safety, each a sentence with the fix; empty when there is nothing to tune.
-    /// </summary>
-    public IReadOnlyList<string> Advice =>
-        !CgroupV2Controllers && CgroupV1Controllers && !CgroupFavorDynmods
-            ? ["cgroup v1 without favordynmods: moving each job into its cgroups waits for an RCU grace period now and then "
-               + "(5-24 ms for about one spawn in five; measured spawn p99 13.6 ms without, 4.8 ms with); "
-               + "mount a cgroup hierarchy with it, e.g. 'mount -o remount,favordynmods /sys/fs/cgroup/unified' for an empty "
-               + "cgroup2 mount, or build the kernel with CONFIG_CGROUP_FAVOR_DYNMODS=y (fork and exit get slightly slower host-wide)"]
-            : [];
-
     /// <summary>Landlock can scope abstract UNIX sockets and signals to the job (ABI ≥ 6): defence in depth where present, never required.</summary>
     public bool LandlockScopes => LandlockAbi >= 6;
 
@@ -139,11 +125,6 @@ public sealed record CapabilityReport
         foreach (var p in Problems)
         {
             sb.Append("\n  problem: ").Append(p);
-        }
-
-        foreach (var a in Advice)
-        {
-            sb.Append("\n  advice: ").Append(a);
         }
 
         return sb.ToString();

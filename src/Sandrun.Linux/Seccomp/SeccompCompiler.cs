@@ -61,33 +61,55 @@ public static class SeccompCompiler
             list.Add(rule);
         }
 
-        // Dispatch by binary search over the syscall numbers: ~2·log2(n) instructions per lookup. The kernel
-        // runs the filter for every syscall number when it is attached (to fill its action cache), and again
-        // for every call of an argument-filtered syscall, so a linear chain would cost hundreds of steps.
+        // Dispatch by binary search: the kernel runs the filter for every syscall number when it is attached (to fill
+        // its action cache), and again for every call of an argument-filtered syscall, so a linear chain would cost
+        // hundreds of steps. The search is over segments (runs of consecutive numbers with the same target, numbers no
+        // rule names going to the default action), not over single numbers: the program stays short, and the kernel
+        // checks and JIT-compiles it again for every job.
         groups.Sort((a, b) => a.Nr.CompareTo(b.Nr));
         var shared = new Dictionary<uint, BpfAssembler.Label>();
         var blocks = new List<(BpfAssembler.Label Label, List<SyscallRule> Rules)>();
-        var targets = new BpfAssembler.Label[groups.Count];
-        for (var i = 0; i < groups.Count; i++)
+        var starts = new List<uint>();
+        var segments = new List<BpfAssembler.Label>();
+        void Segment(uint start, BpfAssembler.Label target)
         {
-            var rules = groups[i].Rules;
+            if (segments.Count == 0 || segments[^1] != target)
+            {
+                starts.Add(start);
+                segments.Add(target);
+            }
+        }
+
+        uint next = 0;
+        foreach (var (nr, rules) in groups)
+        {
+            BpfAssembler.Label target;
             if (rules[0].Conditions.Count == 0)
             {
                 var value = rules[0].Action.ReturnValue;
-                if (!shared.TryGetValue(value, out targets[i]))
+                if (!shared.TryGetValue(value, out target))
                 {
-                    targets[i] = asm.NewLabel();
-                    shared[value] = targets[i];
+                    target = asm.NewLabel();
+                    shared[value] = target;
                 }
             }
             else
             {
-                targets[i] = asm.NewLabel();
-                blocks.Add((targets[i], rules));
+                target = asm.NewLabel();
+                blocks.Add((target, rules));
             }
+
+            if ((uint)nr > next)
+            {
+                Segment(next, deny);
+            }
+
+            Segment((uint)nr, target);
+            next = (uint)nr + 1;
         }
 
-        EmitSearch(asm, groups.Select(g => g.Nr).ToArray(), targets, 0, groups.Count, deny);
+        Segment(next, deny);
+        EmitSearch(asm, starts, segments, 0, starts.Count);
 
         asm.Mark(deny);
         asm.Return(policy.DefaultAction.ReturnValue);
@@ -122,23 +144,15 @@ public static class SeccompCompiler
         return asm.Build();
     }
 
-    /// <summary>Emits a search over numbers[lo..hi) (sorted); A holds the syscall number throughout.</summary>
-    private static void EmitSearch(BpfAssembler asm, int[] numbers, BpfAssembler.Label[] targets, int lo, int hi, BpfAssembler.Label miss)
+    /// <summary>
+    /// Emits a search over segments[lo..hi): segment i covers the numbers from starts[i] up to starts[i + 1] (the last
+    /// one, all above). A holds the syscall number throughout.
+    /// </summary>
+    private static void EmitSearch(BpfAssembler asm, List<uint> starts, List<BpfAssembler.Label> segments, int lo, int hi)
     {
-        const int LinearLeaf = 4;
-        if (hi - lo <= LinearLeaf)
+        if (hi - lo == 1)
         {
-            for (var i = lo; i < hi; i++)
-            {
-                var hit = asm.NewLabel();
-                var next = asm.NewLabel();
-                asm.JumpIfEqual((uint)numbers[i], hit, next);
-                asm.Mark(hit);
-                asm.Goto(targets[i]);
-                asm.Mark(next);
-            }
-
-            asm.Goto(miss);
+            asm.Goto(segments[lo]);
             return;
         }
 
@@ -146,13 +160,13 @@ public static class SeccompCompiler
         var upper = asm.NewLabel();
         var lower = asm.NewLabel();
         var toUpper = asm.NewLabel();
-        asm.JumpIfGreaterOrEqual((uint)numbers[mid], toUpper, lower);
+        asm.JumpIfGreaterOrEqual(starts[mid], toUpper, lower);
         asm.Mark(toUpper);
         asm.Goto(upper);
         asm.Mark(lower);
-        EmitSearch(asm, numbers, targets, lo, mid, miss);
+        EmitSearch(asm, starts, segments, lo, mid);
         asm.Mark(upper);
-        EmitSearch(asm, numbers, targets, mid, hi, miss);
+        EmitSearch(asm, starts, segments, mid, hi);
     }
 
     /// <summary>Falls through when the condition holds, jumps to <paramref name="fail"/> otherwise.</summary>

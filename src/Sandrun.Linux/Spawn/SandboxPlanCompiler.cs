@@ -6,10 +6,13 @@ using Sandrun.Linux.Syscalls;
 
 namespace Sandrun.Linux.Spawn;
 
-/// <summary>The file descriptors the child inherits, as numbers in the parent; <paramref name="Workspace"/> is a detached copy of the workspace's mount.</summary>
-internal readonly record struct ChildFds(int Stdin, int Stdout, int Stderr, int ErrWrite, int SyncRead, int StatusWrite, int Init, int ServerPidfd, int Workspace)
+/// <summary>
+/// The file descriptors the child inherits, as numbers in the parent; <paramref name="Workspace"/> is a detached copy of the
+/// workspace's mount, <paramref name="CgroupTasks"/> the job cgroups' <c>tasks</c> files the child joins through (v1).
+/// </summary>
+internal readonly record struct ChildFds(int Stdin, int Stdout, int Stderr, int ErrWrite, int SyncRead, int StatusWrite, int Init, int ServerPidfd, int Workspace, IReadOnlyList<int> CgroupTasks)
 {
-    public int[] All => [Stdin, Stdout, Stderr, ErrWrite, SyncRead, StatusWrite, Init, ServerPidfd, Workspace];
+    public int[] All => [Stdin, Stdout, Stderr, ErrWrite, SyncRead, StatusWrite, Init, ServerPidfd, Workspace, .. CgroupTasks];
 }
 
 /// <summary>Host facts that change the plan's shape.</summary>
@@ -75,11 +78,19 @@ internal static class SandboxPlanCompiler
 
         EmitCloseAllBut(b, fds.All);
 
+        // cgroup v1: join the job's cgroups first, while the parent writes the uid/gid maps (see IJobCgroup.TaskFds).
+        var zero = b.Bytes("0"u8);
+        foreach (var fd in fds.CgroupTasks)
+        {
+            b.Step("write", $"join the job's cgroup (tasks fd {fd})", StepFlags.RequirePositive, 0, 0, StepKind.Isolation, fd, zero, 1);
+            b.Step("close", "close the cgroup's tasks fd", fd);
+        }
+
         var one = b.Bytes(new byte[8]);
         b.Step("read", "wait for the parent (uid/gid maps, cgroup)", StepFlags.RequirePositive, 0, 0, StepKind.Isolation, fds.SyncRead, one, 1);
         if (!features.CgroupIntoClone)
         {
-            // cgroup v1: the parent attached us after the clone; root the cgroup namespace here.
+            // cgroup v1: the child joined its cgroups above; root the cgroup namespace here.
             b.Step("unshare", "unshare the cgroup namespace", 0x02000000L);
         }
 
