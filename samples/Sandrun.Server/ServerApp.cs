@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Cors.Infrastructure;
 using Sandrun.AspNetCore;
 using Sandrun.AspNetCore.Contracts;
@@ -14,7 +15,15 @@ internal static class ServerApp
         EngineSetup.AddEngine(builder.Services, builder.Configuration, signer);
         builder.Services.AddSandrunApi(builder.Configuration);
         builder.Services.AddSandrunMcp(builder.Configuration);
-        builder.Services.AddOpenApi();
+        // The OpenAPI generator reads every endpoint's types through reflection-based JSON metadata (the /submit form,
+        // Stream downloads), which a NativeAOT build does not have: there the document is left out (a JSON 404) rather
+        // than answered with a 500.
+        var openApi = RuntimeFeature.IsDynamicCodeSupported;
+        if (openApi)
+        {
+            builder.Services.AddOpenApi();
+        }
+
         var app = builder.Build();
 
         // 30 s pings keep a silent job's log stream alive through proxies that close idle connections (a pool, SPEC.md §7).
@@ -38,7 +47,14 @@ internal static class ServerApp
         var sandrun = app.MapSandrun();
         sandrun.MapSandrunMcp();
         sandrun.MapSandrunUi();
-        app.MapOpenApi();
+        if (openApi)
+        {
+            app.MapOpenApi();
+        }
+        else
+        {
+            app.Logger.LogInformation("NativeAOT build: the OpenAPI document (/openapi/v1.json) is not served");
+        }
 
         // This app is all Sandrun, so its unknown paths get SPEC.md's JSON 404 (MapSandrun("") leaves an app's 404s alone).
         // A RequestDelegate, which the request delegate generator leaves alone: its MapFallback drops the fallback's last
