@@ -2,17 +2,18 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 
 namespace Sandrun.Benchmarks;
 
 /// <summary>
-/// Memory of the sample server (its own process, as operators run it): idle, with N retained jobs (a mix of trivial
-/// ones and some that print ~10 MiB), and after every job was deleted (complete <c>/download</c>). Reports RSS (and
-/// its anonymous part), the bytes held in job log files (anonymous RAM files, outside RSS), memory per retained job,
-/// and each figure as a ratio of the idle RSS measured in the same run.
+/// Memory of the sample server (its own process, as operators run it): fresh, idle after serving a few jobs, after two
+/// that print ~10 MiB, with N retained jobs (a mix of trivial ones and some that print ~10 MiB), and after every job
+/// was deleted (complete <c>/download</c>). Reports RSS (and its anonymous part), the bytes held in job log files
+/// (anonymous RAM files, outside RSS), memory per retained job, and each figure as a ratio of the idle RSS measured in
+/// the same run; idle RSS is also split into anonymous, file-backed and shared memory. <c>--aot</c> publishes the server
+/// with NativeAOT first (or takes <c>--server PATH</c>, a published binary) and smoke-tests the binary (<see cref="AotServer"/>).
 /// </summary>
 internal static class MemoryFootprint
 {
@@ -26,70 +27,73 @@ internal static class MemoryFootprint
         var jobs = Option(args, "--jobs", 1500);
         var floodEvery = Option(args, "--flood-every", 10);
         var idleSeconds = Option(args, "--idle-seconds", 10);
-        var server = args.SkipWhile(a => a != "--server").Skip(1).FirstOrDefault() ?? Path.Combine(AppContext.BaseDirectory, "Sandrun.Server.dll");
         var environment = args.Select((a, i) => (a, i)).Where(p => p.a == "--env" && p.i + 1 < args.Length).Select(p => args[p.i + 1]).ToList();
-
-        var (process, address) = await StartServerAsync(server, environment);
-        try
+        var server = args.SkipWhile(a => a != "--server").Skip(1).FirstOrDefault();
+        if (args.Contains("--aot"))
         {
-            using var client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromMinutes(5) };
-            await Task.Delay(TimeSpan.FromSeconds(idleSeconds));
-            var fresh = Sample(process.Id);
-
-            // A few jobs of each kind, deleted, so that the baseline has the job path's code loaded and compiled.
-            for (var i = 0; i < 4; i++)
-            {
-                await DeleteAsync(client, (await RunJobAsync(client, i % 2 == 0 ? Trivial : Flooding, fetchLogs: true)).Id);
-            }
-
-            await Task.Delay(TimeSpan.FromSeconds(idleSeconds));
-            var idle = Sample(process.Id);
-            var ids = new string[jobs];
-            var started = Stopwatch.GetTimestamp();
-            await Parallel.ForAsync(0, jobs, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount * 2 }, async (i, _) =>
-            {
-                var flood = floodEvery > 0 && i % floodEvery == 0;
-                ids[i] = (await RunJobAsync(client, flood ? Flooding : Trivial, fetchLogs: true)).Id;
-            });
-            var elapsed = Stopwatch.GetElapsedTime(started);
-            await Task.Delay(TimeSpan.FromSeconds(idleSeconds));
-            var retained = Sample(process.Id);
-
-            await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount * 2 }, async (id, _) => await DeleteAsync(client, id));
-            await Task.Delay(TimeSpan.FromSeconds(idleSeconds));
-            var deleted = Sample(process.Id);
-
-            var floods = floodEvery > 0 ? ((jobs - 1) / floodEvery) + 1 : 0;
-            Console.WriteLine($"# sample server {Path.GetFileName(server)}{(environment.Count > 0 ? " with " + string.Join(' ', environment) : "")}");
-            Console.WriteLine($"# {jobs} jobs ({floods} print ~10 MiB, the rest '{Trivial}'), {Environment.ProcessorCount * 2} clients, "
-                + $"{jobs / elapsed.TotalSeconds:F1} jobs/s; measured {idleSeconds} s after each phase");
-            Console.WriteLine("phase                  RSS MiB  anon MiB  log files MiB  RSS / idle");
-            Print("idle, fresh", fresh, idle);
-            Print("idle, after 4 jobs", idle, idle);
-            Print($"{jobs} jobs retained", retained, idle);
-            Print("all deleted", deleted, idle);
-            Console.WriteLine($"per retained job (above idle after 4 jobs): {(retained.Rss - idle.Rss) / (double)jobs / 1024:F1} KiB of RSS, "
-                + $"{(retained.Rss + retained.LogFiles - idle.Rss - idle.LogFiles) / (double)jobs / 1024:F1} KiB with its log files");
-            Console.WriteLine($"after deletion: {(deleted.Rss - idle.Rss) / 1048576.0:F1} MiB above idle RSS, {deleted.LogFiles / 1048576.0:F1} MiB of log files left");
-            return 0;
+            server ??= await AotServer.PublishAsync(Path.Combine(Path.GetTempPath(), "sandrun-bench-aot"));
+            await AotServer.SmokeAsync(server, environment);
         }
-        finally
+
+        server ??= Path.Combine(AppContext.BaseDirectory, "Sandrun.Server.dll");
+        await using var process = await SampleServerProcess.StartAsync(server, environment);
+        var pid = process.Process.Id;
+        using var client = new HttpClient { BaseAddress = process.Address, Timeout = TimeSpan.FromMinutes(5) };
+        await Task.Delay(TimeSpan.FromSeconds(idleSeconds));
+        var fresh = Sample(pid);
+
+        // Idle is measured after serving jobs, not in a never-used process: a few trivial jobs, each used the way clients
+        // do (submit, status, logs, download, which deletes it), then the same after two that print ~10 MiB each.
+        for (var i = 0; i < 4; i++)
         {
-            // SIGTERM: the server removes its workspaces and per-instance directories as it stops.
-            using (var term = Process.Start("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)]))
-            {
-                await term.WaitForExitAsync();
-            }
-
-            if (!process.WaitForExit(TimeSpan.FromSeconds(30)))
-            {
-                process.Kill(entireProcessTree: true);
-            }
+            await DeleteAsync(client, (await RunJobAsync(client, Trivial, fetchLogs: true)).Id);
         }
+
+        await Task.Delay(TimeSpan.FromSeconds(idleSeconds));
+        var idle = Sample(pid);
+        for (var i = 0; i < 2; i++)
+        {
+            await DeleteAsync(client, (await RunJobAsync(client, Flooding, fetchLogs: true)).Id);
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(idleSeconds));
+        var flooded = Sample(pid);
+        var ids = new string[jobs];
+        var started = Stopwatch.GetTimestamp();
+        await Parallel.ForAsync(0, jobs, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount * 2 }, async (i, _) =>
+        {
+            var flood = floodEvery > 0 && i % floodEvery == 0;
+            ids[i] = (await RunJobAsync(client, flood ? Flooding : Trivial, fetchLogs: true)).Id;
+        });
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        await Task.Delay(TimeSpan.FromSeconds(idleSeconds));
+        var retained = Sample(pid);
+
+        await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount * 2 }, async (id, _) => await DeleteAsync(client, id));
+        await Task.Delay(TimeSpan.FromSeconds(idleSeconds));
+        var deleted = Sample(pid);
+
+        var floods = floodEvery > 0 ? ((jobs - 1) / floodEvery) + 1 : 0;
+        Console.WriteLine($"# sample server {Path.GetFileName(server)}{(environment.Count > 0 ? " with " + string.Join(' ', environment) : "")}: "
+            + $"start to ready {process.StartTime.TotalMilliseconds:F0} ms");
+        Console.WriteLine($"# {jobs} jobs ({floods} print ~10 MiB, the rest '{Trivial}'), {Environment.ProcessorCount * 2} clients, "
+            + $"{jobs / elapsed.TotalSeconds:F1} jobs/s; measured {idleSeconds} s after each phase");
+        Console.WriteLine("phase                   RSS MiB  anon MiB  log files MiB  RSS / idle");
+        Print("fresh (no job yet)", fresh, idle);
+        Print("idle (after 4 jobs)", idle, idle);
+        Print("after 2 x 10 MiB jobs", flooded, idle);
+        Print($"{jobs} jobs retained", retained, idle);
+        Print("all deleted", deleted, idle);
+        Console.WriteLine($"idle RSS {idle.Rss / 1048576.0:F1} MiB: {idle.Anonymous / 1048576.0:F1} anonymous, {idle.File / 1048576.0:F1} file-backed (code of "
+            + $"the runtime and assemblies), {idle.Shared / 1048576.0:F1} shared memory (the runtime's executable memory); {idle.Threads} threads");
+        Console.WriteLine($"per retained job (above 'after 2 x 10 MiB jobs'): {(retained.Rss - flooded.Rss) / (double)jobs / 1024:F1} KiB of RSS, "
+            + $"{(retained.Rss + retained.LogFiles - flooded.Rss - flooded.LogFiles) / (double)jobs / 1024:F1} KiB with its log files");
+        Console.WriteLine($"after deletion: {(deleted.Rss - flooded.Rss) / 1048576.0:F1} MiB above 'after 2 x 10 MiB jobs', {deleted.LogFiles / 1048576.0:F1} MiB of log files left");
+        return 0;
     }
 
     private static void Print(string phase, Footprint f, Footprint idle) =>
-        Console.WriteLine($"{phase,-22} {f.Rss / 1048576.0,7:F1}  {f.Anonymous / 1048576.0,8:F1}  {f.LogFiles / 1048576.0,13:F1}  {f.Rss / (double)idle.Rss,10:F2}");
+        Console.WriteLine($"{phase,-23} {f.Rss / 1048576.0,7:F1}  {f.Anonymous / 1048576.0,8:F1}  {f.LogFiles / 1048576.0,13:F1}  {f.Rss / (double)idle.Rss,10:F2}");
 
     private static int Option(string[] args, string name, int fallback)
     {
@@ -142,16 +146,27 @@ internal static class MemoryFootprint
 
     private static Footprint Sample(int pid)
     {
-        long rss = 0, anonymous = 0;
+        long rss = 0, anonymous = 0, file = 0, shared = 0, threads = 0;
         foreach (var line in File.ReadLines($"/proc/{pid}/status"))
         {
-            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+            var field = line[..(line.IndexOf(':', StringComparison.Ordinal) + 1)];
+            switch (field)
             {
-                rss = Kibibytes(line);
-            }
-            else if (line.StartsWith("RssAnon:", StringComparison.Ordinal))
-            {
-                anonymous = Kibibytes(line);
+                case "VmRSS:":
+                    rss = Kibibytes(line);
+                    break;
+                case "RssAnon:":
+                    anonymous = Kibibytes(line);
+                    break;
+                case "RssFile:":
+                    file = Kibibytes(line);
+                    break;
+                case "RssShmem:":
+                    shared = Kibibytes(line);
+                    break;
+                case "Threads:":
+                    threads = long.Parse(line[field.Length..].Trim(), CultureInfo.InvariantCulture);
+                    break;
             }
         }
 
@@ -174,64 +189,10 @@ internal static class MemoryFootprint
             }
         }
 
-        return new Footprint(rss, anonymous, logFiles);
+        return new Footprint(rss, anonymous, file, shared, threads, logFiles);
 
         static long Kibibytes(string line) => long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
     }
 
-    private static async Task<(Process Process, Uri Address)> StartServerAsync(string server, List<string> environment)
-    {
-        int port;
-        using (var listener = new TcpListener(IPAddress.Loopback, 0))
-        {
-            listener.Start();
-            port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
-
-        string[] arguments =
-        [
-            "--port", port.ToString(CultureInfo.InvariantCulture),
-            // Per harness process: two runs (e.g. two GC settings) may share the machine.
-            "--Sandrun:Sandbox:StateDirectory", $"/run/sandrun-bench-memory-{Environment.ProcessId}",
-            "--Sandrun:Sandbox:HostIdBase", (2_170_000_000L + (Environment.ProcessId % 1000 * 100_000L)).ToString(CultureInfo.InvariantCulture),
-            "--Sandrun:RateLimits:Enabled", "false", "--Sandrun:Workers", Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture),
-            "--Logging:LogLevel:Default", "Warning",
-        ];
-        var start = server.EndsWith(".dll", StringComparison.Ordinal) ? new ProcessStartInfo("dotnet", ["exec", server, .. arguments]) : new ProcessStartInfo(server, arguments);
-        start.RedirectStandardOutput = true;
-        start.RedirectStandardError = true;
-        foreach (var variable in environment)
-        {
-            var equals = variable.IndexOf('=', StringComparison.Ordinal);
-            start.Environment[variable[..equals]] = variable[(equals + 1)..];
-        }
-
-        var process = Process.Start(start)!;
-        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data?.StartsWith("worker mode:", StringComparison.Ordinal) == true)
-            {
-                ready.TrySetResult();
-            }
-        };
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-            {
-                Console.Error.WriteLine($"server: {e.Data}");
-            }
-        };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        if (await Task.WhenAny(ready.Task, process.WaitForExitAsync(), Task.Delay(TimeSpan.FromSeconds(60))) == ready.Task)
-        {
-            return (process, new Uri($"http://127.0.0.1:{port}"));
-        }
-
-        process.Kill();
-        throw new InvalidOperationException($"the server {server} did not start");
-    }
-
-    private readonly record struct Footprint(long Rss, long Anonymous, long LogFiles);
+    private readonly record struct Footprint(long Rss, long Anonymous, long File, long Shared, long Threads, long LogFiles);
 }

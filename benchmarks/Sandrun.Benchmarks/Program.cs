@@ -7,7 +7,7 @@ using Sandrun.Benchmarks;
 // mcp    : execute_python over MCP Streamable HTTP vs the same python3 run directly (latency and throughput)
 // broker : claim throughput of both broker stores; python3 jobs via broker + node vs the node's own API; node death → re-run
 // execute: POST /execute of print(6*7) vs python3 -c, sequential p50/p99 and the overhead
-// memory : the sample server's RSS idle, with N retained jobs (some printing ~10 MiB) and after deleting them
+// memory : the sample server's RSS idle, with N retained jobs (some printing ~10 MiB) and after deleting them; --aot: of its NativeAOT publish, smoke-tested first
 // micro  : BenchmarkDotNet micro benchmarks (seccomp and spawn-plan compilation)
 return args.FirstOrDefault() switch
 {
@@ -31,6 +31,6 @@ static int Micro(string[] args)
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Sandrun.Benchmarks spawn [--iterations N | --retained 0,1000,5000 [--iterations N]] | http [--jobs N] [--rounds N] [--warmup N] [--clients N] [--workers N] [--overlap-setup 0|1] | mcp [--calls N] | pool [--jobs N] | broker [--jobs N] | execute [--calls N] | memory [--jobs N] [--flood-every K] [--idle-seconds S] [--server PATH] [--env NAME=VALUE]... | micro [BenchmarkDotNet args]");
+    Console.Error.WriteLine("usage: Sandrun.Benchmarks spawn [--iterations N | --retained 0,1000,5000 [--iterations N]] | http [--jobs N] [--rounds N] [--warmup N] [--clients N] [--workers N] [--overlap-setup 0|1] | mcp [--calls N] | pool [--jobs N] | broker [--jobs N] | execute [--calls N] | memory [--aot] [--jobs N] [--flood-every K] [--idle-seconds S] [--server PATH] [--env NAME=VALUE]... | micro [BenchmarkDotNet args]");
     return 2;
 }

@@ -16,6 +16,7 @@ namespace Sandrun.AspNetCore.Mcp;
 [JsonSerializable(typeof(WorkerMetadata))]
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(int))]
+[JsonSerializable(typeof(int?))]
 [JsonSerializable(typeof(long))]
 [JsonSerializable(typeof(double))]
 [JsonSerializable(typeof(bool))]

@@ -1,8 +1,11 @@
 using System.Globalization;
 using System.Reflection;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using ModelContextProtocol;
 using ModelContextProtocol.Server;
 using Sandrun.Jobs;
 
@@ -23,6 +26,16 @@ internal static class SandrunToolCatalog
                 [.. Runtimes.Languages.Installed(services.GetRequiredService<EngineEnvironment>().Interpreters).Select(l => l.Name)]);
         }
     }
+
+    /// <summary>
+    /// What the tools' arguments are read with and their input schemas made from: the MCP SDK's types, then ours. The
+    /// SDK's default options find the parameter types (<c>Dictionary&lt;string, string&gt;</c>, <c>int?</c>) only by
+    /// reflection, which a NativeAOT build does not have: the tools could not be created and the server stopped at startup.
+    /// </summary>
+    private static readonly JsonSerializerOptions ArgumentJson = new(McpJsonUtilities.DefaultOptions)
+    {
+        TypeInfoResolver = JsonTypeInfoResolver.Combine(McpJsonUtilities.DefaultOptions.TypeInfoResolver, McpJsonContext.Default),
+    };
 
     private static readonly Entry[] Entries =
     [
@@ -70,6 +83,7 @@ internal static class SandrunToolCatalog
             Idempotent = entry.ReadOnly,
             OpenWorld = false,
             Services = services,
+            SerializerOptions = ArgumentJson,
         });
         tool.ProtocolTool.InputSchema = PortableSchema.Rewrite(tool.ProtocolTool.InputSchema);
         return tool;
