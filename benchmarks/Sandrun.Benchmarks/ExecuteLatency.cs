@@ -21,10 +21,11 @@ internal static class ExecuteLatency
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var calls = args.Length >= 2 && args[0] == "--calls" ? int.Parse(args[1], CultureInfo.InvariantCulture) : 300;
+        var calls = CommandLine.Option(args, "--calls", 300);
         using var signer = Receipts.Ed25519Signer.Generate();
         using var phases = new PhaseTimes();
-        var (app, address) = await BenchServer.StartAsync("/run/sandrun-bench-execute", mcp: false, signer: signer);
+        bool? overlap = args.Contains("--overlap-setup") ? CommandLine.Option(args, "--overlap-setup", 1) == 1 : null;
+        var (app, address) = await BenchServer.StartAsync("/run/sandrun-bench-execute", mcp: false, signer: signer, overlapSetup: overlap);
         await using var disposeApp = app;
         using var http = new HttpClient { BaseAddress = address };
         for (var i = 0; i < 20; i++)

@@ -18,14 +18,14 @@ internal static class HttpThroughput
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var jobs = Option(args, "--jobs", 300);
-        var rounds = Option(args, "--rounds", 2);
-        var clients = Option(args, "--clients", 8);
-        var workers = Option(args, "--workers", 2);
+        var jobs = CommandLine.Option(args, "--jobs", 300);
+        var rounds = CommandLine.Option(args, "--rounds", 2);
+        var clients = CommandLine.Option(args, "--clients", 8);
+        var workers = CommandLine.Option(args, "--workers", 2);
         using var signer = Receipts.Ed25519Signer.Generate();
         using var phases = new PhaseTimes();
         // The server's default configuration unless asked otherwise.
-        var overlap = Option(args, "--overlap-setup", new SandrunOptions().OverlapSetup ? 1 : 0) == 1;
+        var overlap = CommandLine.Option(args, "--overlap-setup", new SandrunOptions().OverlapSetup ? 1 : 0) == 1;
         var (app, address) = await BenchServer.StartAsync("/run/sandrun-bench-http", mcp: false, workers, signer, overlap);
         await using var disposeApp = app;
 
@@ -34,7 +34,7 @@ internal static class HttpThroughput
         await RunFloorAsync(20, workers);
 
         // A long-running server has finished tiering up its code; a fresh one spends a third of the CPU on the JIT.
-        await RunClientAsync(address, Option(args, "--warmup", 300), clients);
+        await RunClientAsync(address, CommandLine.Option(args, "--warmup", 300), clients);
 
         var floorTime = TimeSpan.Zero;
         var httpTime = TimeSpan.Zero;
@@ -125,12 +125,6 @@ internal static class HttpThroughput
         return process.ExitCode == 0
             ? JsonDocument.Parse(output.Trim().Split('\n')[^1]).RootElement.Clone()
             : throw new InvalidOperationException($"the load client failed (exit {process.ExitCode})");
-    }
-
-    private static int Option(string[] args, string name, int fallback)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
     }
 
     /// <summary>The baseline: <c>python3 -c Code</c> started directly, output read, exit awaited.</summary>

@@ -24,9 +24,9 @@ internal static class MemoryFootprint
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var jobs = Option(args, "--jobs", 1500);
-        var floodEvery = Option(args, "--flood-every", 10);
-        var idleSeconds = Option(args, "--idle-seconds", 10);
+        var jobs = CommandLine.Option(args, "--jobs", 1500);
+        var floodEvery = CommandLine.Option(args, "--flood-every", 10);
+        var idleSeconds = CommandLine.Option(args, "--idle-seconds", 10);
         var environment = args.Select((a, i) => (a, i)).Where(p => p.a == "--env" && p.i + 1 < args.Length).Select(p => args[p.i + 1]).ToList();
         var server = args.SkipWhile(a => a != "--server").Skip(1).FirstOrDefault();
         if (args.Contains("--aot"))
@@ -94,12 +94,6 @@ internal static class MemoryFootprint
 
     private static void Print(string phase, Footprint f, Footprint idle) =>
         Console.WriteLine($"{phase,-23} {f.Rss / 1048576.0,7:F1}  {f.Anonymous / 1048576.0,8:F1}  {f.LogFiles / 1048576.0,13:F1}  {f.Rss / (double)idle.Rss,10:F2}");
-
-    private static int Option(string[] args, string name, int fallback)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
-    }
 
     private static async Task<(string Id, JsonElement Status)> RunJobAsync(HttpClient client, string code, bool fetchLogs)
     {
