@@ -2,6 +2,7 @@ using System.Collections;
 using System.ComponentModel;
 using System.Runtime.InteropServices;
 using System.Text;
+using Sandrun.Linux.Native;
 
 namespace Sandrun.Benchmarks;
 
@@ -17,7 +18,6 @@ internal static unsafe partial class DirectLaunch
     private const int PosixSpawnSetSigmask = 0x08;
     private const int PosixSpawnSetScheduler = 0x20;
     private const int SchedOther = 0;
-    private const int OCloexec = 0x80000;
     private const int EIntr = 4;
 
     // glibc's posix_spawnattr_t is 336 bytes, posix_spawn_file_actions_t 80 and sigset_t 128 on 64-bit: room to spare.
@@ -37,7 +37,7 @@ internal static unsafe partial class DirectLaunch
         var pipe = stackalloc int[2] { -1, -1 };
         try
         {
-            Check(Pipe2(pipe, OCloexec) == 0 ? 0 : Marshal.GetLastPInvokeError(), "pipe2");
+            Check(Libc.Pipe2(pipe, Libc.O_CLOEXEC) == 0 ? 0 : Marshal.GetLastPInvokeError(), "pipe2");
             Check(PosixSpawnattrInit(attr), "posix_spawnattr_init");
             Check(PosixSpawnFileActionsInit(actions), "posix_spawn_file_actions_init");
             Check(SigEmptySet(sigset) == 0 ? 0 : Marshal.GetLastPInvokeError(), "sigemptyset");
@@ -54,13 +54,12 @@ internal static unsafe partial class DirectLaunch
                 Check(PosixSpawn(&pid, (byte*)file, actions, attr, (byte**)a, (byte**)e), "posix_spawn");
             }
 
-            Close(pipe[1]);
-            pipe[1] = -1;
+            Libc.CloseQuietly(ref pipe[1]);
             var output = new MemoryStream();
             var buffer = stackalloc byte[4096];
             while (true)
             {
-                var n = Read(pipe[0], buffer, 4096);
+                var n = Libc.Read(pipe[0], buffer, 4096);
                 if (n > 0)
                 {
                     output.Write(new ReadOnlySpan<byte>(buffer, (int)n));
@@ -88,13 +87,8 @@ internal static unsafe partial class DirectLaunch
         }
         finally
         {
-            for (var i = 0; i < 2; i++)
-            {
-                if (pipe[i] >= 0)
-                {
-                    Close(pipe[i]);
-                }
-            }
+            Libc.CloseQuietly(ref pipe[0]);
+            Libc.CloseQuietly(ref pipe[1]);
 
             _ = PosixSpawnFileActionsDestroy(actions);
             _ = PosixSpawnattrDestroy(attr);
@@ -116,15 +110,6 @@ internal static unsafe partial class DirectLaunch
             throw new Win32Exception(error, call);
         }
     }
-
-    [LibraryImport("libc", EntryPoint = "pipe2", SetLastError = true)]
-    private static partial int Pipe2(int* fds, int flags);
-
-    [LibraryImport("libc", EntryPoint = "close")]
-    private static partial int Close(int fd);
-
-    [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
-    private static partial nint Read(int fd, byte* buffer, nint count);
 
     [LibraryImport("libc", EntryPoint = "waitpid", SetLastError = true)]
     private static partial int WaitPid(int pid, int* status, int options);

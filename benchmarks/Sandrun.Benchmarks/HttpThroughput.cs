@@ -87,10 +87,10 @@ internal static class HttpThroughput
     {
         var started = Stopwatch.GetTimestamp();
         // At the normal policy, as Sandrun runs its jobs, whatever policy this harness runs under (chrt -f).
-        using var process = Process.Start(new ProcessStartInfo("chrt", ["-o", "0", "/bin/sh", "-c", $"seq {runs} | xargs -P {parallel} -I{{}} /usr/bin/python3 -c '{Code}'"])
+        using var process = NormalPolicyChildren.Start(() => Process.Start(new ProcessStartInfo("/bin/sh", ["-c", $"seq {runs} | xargs -P {parallel} -I{{}} /usr/bin/python3 -c '{Code}'"])
         {
             RedirectStandardOutput = true,
-        })!;
+        })!);
         // Two writers share the pipe, so lines may interleave ("4242\n\n"): compare without the newlines.
         var output = await process.StandardOutput.ReadToEndAsync();
         await process.WaitForExitAsync();

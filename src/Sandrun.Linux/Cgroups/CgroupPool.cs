@@ -16,8 +16,7 @@ internal sealed class CgroupPool(ICgroupFactory factory, int size) : IDisposable
     private readonly ConcurrentQueue<IJobCgroup> ready = new();
     private long counter;
     private int refilling;
-    private volatile bool disposed;
-    private int disposing;
+    private int disposed;
 
     // One for the pool itself, one per cgroup not yet removed, one for a refill under way; the factory goes at zero.
     private int references = 1;
@@ -25,6 +24,8 @@ internal sealed class CgroupPool(ICgroupFactory factory, int size) : IDisposable
     public string Description => factory.Description;
 
     public bool UsesCloneInto => factory.UsesCloneInto;
+
+    private bool Disposed => Volatile.Read(ref disposed) == 1;
 
     /// <summary>A fresh, empty cgroup with no limits applied yet.</summary>
     public IJobCgroup Take()
@@ -36,12 +37,11 @@ internal sealed class CgroupPool(ICgroupFactory factory, int size) : IDisposable
 
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref disposing, 1) == 1)
+        if (Interlocked.Exchange(ref disposed, 1) == 1)
         {
             return;
         }
 
-        disposed = true;
         Drain();
         Release();
     }
@@ -102,7 +102,7 @@ internal sealed class CgroupPool(ICgroupFactory factory, int size) : IDisposable
 
     private void Refill()
     {
-        if (disposed || ready.Count >= size || Interlocked.Exchange(ref refilling, 1) == 1)
+        if (Disposed || ready.Count >= size || Interlocked.Exchange(ref refilling, 1) == 1)
         {
             return;
         }
@@ -117,7 +117,7 @@ internal sealed class CgroupPool(ICgroupFactory factory, int size) : IDisposable
         {
             try
             {
-                while (!disposed && ready.Count < size)
+                while (!Disposed && ready.Count < size)
                 {
                     ready.Enqueue(Create());
                 }
@@ -131,7 +131,7 @@ internal sealed class CgroupPool(ICgroupFactory factory, int size) : IDisposable
                 Volatile.Write(ref refilling, 0);
 
                 // Raced with Dispose: nothing may stay behind.
-                if (disposed)
+                if (Disposed)
                 {
                     Drain();
                 }
